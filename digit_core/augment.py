@@ -1,0 +1,121 @@
+"""Training-time distortions that make MNIST look like other people's handwriting.
+
+Each image gets, at random: an affine warp (rotation, slant, aspect, shift),
+an elastic distortion (Simard et al. 2003: smoothed random displacement
+fields), a thicker or thinner pen, and a slight blur. Then it is normalised
+again exactly as the app's pipeline normalises input (fit 20x20, centre by mass),
+so training sees what inference sees. A fraction of each batch is replaced by
+stroke-rendered digits in non-American styles (see strokes.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from digit_core import strokes
+from digit_core.errors import EmptyImageError
+from digit_core.normalize import SIZE, to_mnist
+
+
+@dataclass(frozen=True, slots=True)
+class AugmentConfig:
+    """How strong each distortion is; defaults are moderate, like real writers."""
+
+    rotation: float = 12.0  # degrees, uniform +-: MNIST's own slant spread is ~+-15
+    shear: float = 0.25  # x += shear * y, uniform +-: italic writers
+    aspect: float = 0.2  # log-uniform width/height change, +-
+    shift: float = 1.5  # pixels, uniform +-: residue after mass centring
+    elastic_prob: float = 0.5
+    elastic_alpha: float = 1.8  # displacement scale, pixels (after smoothing)
+    elastic_sigma: float = 3.0  # smoothing of the field, pixels
+    thickness_prob: float = 0.3  # half thicker, half thinner
+    blur_prob: float = 0.1  # photos and scans are rarely sharp
+    clean_fraction: float = 0.2  # left as MNIST made them: evaluate.py reads raw MNIST
+    synthetic_fraction: float = 0.08  # stroke-rendered digits per batch
+
+
+def _affine(
+    image: NDArray[np.float32], cfg: AugmentConfig, rng: np.random.Generator
+) -> NDArray[np.float32]:
+    angle = math.radians(rng.uniform(-cfg.rotation, cfg.rotation))
+    shear = rng.uniform(-cfg.shear, cfg.shear)
+    aspect = math.exp(rng.uniform(-cfg.aspect, cfg.aspect))
+    cos, sin = math.cos(angle), math.sin(angle)
+    linear = np.array([[cos, -sin], [sin, cos]]) @ np.array(
+        [[aspect, shear], [0.0, 1.0]]
+    )
+    centre = np.array([SIZE / 2, SIZE / 2])
+    offset = centre - linear @ centre + rng.uniform(-cfg.shift, cfg.shift, 2)
+    matrix = np.hstack([linear, offset[:, None]]).astype(np.float32)
+    return cv2.warpAffine(image, matrix, (SIZE, SIZE), flags=cv2.INTER_LINEAR)
+
+
+def _elastic(
+    image: NDArray[np.float32], cfg: AugmentConfig, rng: np.random.Generator
+) -> NDArray[np.float32]:
+    fields = rng.uniform(-1.0, 1.0, (2, SIZE, SIZE)).astype(np.float32)
+    dx, dy = (cv2.GaussianBlur(f, (0, 0), cfg.elastic_sigma) for f in fields)
+    norm = max(float(np.abs(dx).max()), float(np.abs(dy).max()), 1e-6)
+    dx, dy = dx * (cfg.elastic_alpha / norm), dy * (cfg.elastic_alpha / norm)
+    cols, rows = np.meshgrid(
+        np.arange(SIZE, dtype=np.float32), np.arange(SIZE, dtype=np.float32)
+    )
+    return cv2.remap(image, cols + dx, rows + dy, cv2.INTER_LINEAR, borderValue=0.0)
+
+
+def _thickness(
+    image: NDArray[np.float32], rng: np.random.Generator
+) -> NDArray[np.float32]:
+    kernel = np.ones((2, 2), np.uint8)
+    if rng.random() < 0.5:
+        return cv2.dilate(image, kernel)
+    thinner = cv2.erode(image, kernel)
+    return thinner if thinner.max() > 0.5 else image  # never erase a thin digit
+
+
+def augment_one(
+    image: NDArray[np.float32], cfg: AugmentConfig, rng: np.random.Generator
+) -> NDArray[np.float32]:
+    """One random distortion of one (28, 28) float32 ink-high image, renormalised."""
+    out = _affine(image, cfg, rng)
+    if rng.random() < cfg.elastic_prob:
+        out = _elastic(out, cfg, rng)
+    if rng.random() < cfg.thickness_prob:
+        out = _thickness(out, rng)
+    if rng.random() < cfg.blur_prob:
+        out = cv2.GaussianBlur(out, (3, 3), rng.uniform(0.4, 0.8))
+    out = out / max(float(out.max()), 1e-6)
+    try:
+        return to_mnist(np.where(out > 0.05, out, 0.0).astype(np.float32))
+    except EmptyImageError:  # everything warped out of frame: keep the original
+        return image
+
+
+def augment_batch(
+    images: NDArray[np.float32],
+    labels: NDArray[np.integer],
+    cfg: AugmentConfig,
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.float32], NDArray[np.integer]]:
+    """Distort most of a batch; replace a random fraction with stroke-rendered digits.
+
+    images: (N, 28, 28) float32 in [0, 1]; labels: (N,). Returns new arrays.
+    """
+    keep = rng.random(len(images)) < cfg.clean_fraction
+    out = np.stack(
+        [
+            image if kept else augment_one(image, cfg, rng)
+            for image, kept in zip(images, keep, strict=True)
+        ]
+    )
+    labels = labels.copy()
+    count = rng.binomial(len(images), cfg.synthetic_fraction)
+    for index in rng.choice(len(images), count, replace=False):
+        labels[index] = rng.integers(10)
+        out[index] = to_mnist(strokes.sample(int(labels[index]), rng))
+    return out, labels

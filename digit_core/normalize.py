@@ -1,0 +1,89 @@
+"""MNIST's own normalisation: fit the ink in 20x20, centre it by mass in 28x28.
+
+LeCun et al. size-normalised each digit to fit a 20x20 box keeping its aspect ratio
+(anti-aliased, hence grey levels), then placed it in a 28x28 frame so that its
+centre of mass sits at the centre. Both the app's pipeline and training
+augmentation end here, so the network always sees inputs made the same way.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from digit_core.errors import EmptyImageError
+
+SIZE = 28  # MNIST frame, pixels
+BOX = 20  # MNIST fits the ink's bounding box in 20x20
+INK_FLOOR = 1e-3  # below this a pixel counts as background when cropping
+
+
+def ink_bbox(
+    ink: NDArray[np.float32], floor: float = INK_FLOOR
+) -> tuple[int, int, int, int]:
+    """Bounding box (x, y, w, h) of pixels above `floor`; EmptyImageError if none.
+
+    ink: (h, w) float32, ink high. Example: a single lit pixel at row 2,
+    column 5 gives (5, 2, 1, 1).
+    """
+    rows = np.flatnonzero((ink > floor).any(axis=1))
+    cols = np.flatnonzero((ink > floor).any(axis=0))
+    if rows.size == 0:
+        raise EmptyImageError
+    return (
+        int(cols[0]),
+        int(rows[0]),
+        int(cols[-1] - cols[0] + 1),
+        int(rows[-1] - rows[0] + 1),
+    )
+
+
+def fit_box(ink: NDArray[np.float32], box: int = BOX) -> NDArray[np.float32]:
+    """Scale a cropped digit so its longer side is `box` pixels, keeping aspect.
+
+    Downscaling uses area averaging (the anti-aliasing MNIST has); upscaling
+    uses bilinear interpolation. ink: (h, w) float32 in [0, 1]. Returns
+    (H, W) with max(H, W) == box and min(H, W) >= 1.
+    """
+    h, w = ink.shape
+    scale = box / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return np.clip(cv2.resize(ink, size, interpolation=interpolation), 0.0, 1.0)
+
+
+def center_by_mass(box: NDArray[np.float32], size: int = SIZE) -> NDArray[np.float32]:
+    """Place a fitted digit in a size x size frame, centre of mass at the middle.
+
+    MNIST digits were centred by mass, not by bounding box, so that is what the
+    CNN has learned; on MNIST the mean mass centre is pixel (14.0, 14.0),
+    0-indexed (measured on the test set). The shift is sub-pixel (bilinear), so
+    the centre lands within a small fraction of a pixel of (size/2, size/2).
+    box: (h, w) float32 in [0, 1], ink high, h and w <= size. Not modified.
+    """
+    mass = float(box.sum())
+    if mass <= 0.0:
+        raise EmptyImageError
+    rows, cols = np.indices(box.shape, dtype=np.float64)
+    cy = float((rows * box).sum()) / mass
+    cx = float((cols * box).sum()) / mass
+    centre = size / 2
+    shift = np.float32([[1, 0, centre - cx], [0, 1, centre - cy]])
+    framed = cv2.warpAffine(
+        box, shift, (size, size), flags=cv2.INTER_LINEAR, borderValue=0.0
+    )
+    return np.clip(framed, 0.0, 1.0)
+
+
+def to_mnist(ink: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Crop to the ink, fit 20x20, centre by mass, peak at 1: MNIST's normalisation.
+
+    Every MNIST digit has full-intensity stroke cores (max 255), so the result is
+    rescaled to peak at 1 whatever the ink's contrast was.
+    ink: (h, w) float32 in [0, 1], ink high, background exactly 0.
+    Returns (28, 28) float32 in [0, 1].
+    """
+    x, y, w, h = ink_bbox(ink)
+    framed = center_by_mass(fit_box(ink[y : y + h, x : x + w]))
+    return framed / max(float(framed.max()), INK_FLOOR)

@@ -1,0 +1,346 @@
+"""Any drawing or photo -> clean ink -> MNIST-style 28x28 inputs, in named steps.
+
+Whole picture (`prepare`), in order:
+  input       the array as given (any dtype; gray, gray+alpha, RGB or RGBA)
+  working     scaled down so the longer side is at most MAX_SIDE (bounded time)
+  flattened   alpha composited; paper colour estimated and removed (uneven
+              light, shadows, coloured paper); ink polarity detected
+  ink         distance from the paper colour, ink high
+  lines       ruled or squared paper lines removed (only where found)
+  clean       noise floor cut (paper exactly 0), ink stretched to full scale
+Each digit (`digit_input`), after segmentation:
+  crop        the digit's own ink, neighbours masked out
+  pen         stroke width brought into MNIST's range (thin lines thickened,
+              marker strokes thinned)
+  fitted      longer side scaled to 20 px, aspect kept, anti-aliased
+  centred     placed in 28x28 with the centre of mass at the centre
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from digit_core.errors import EmptyImageError, ImageDecodeError, ImageTooLargeError
+from digit_core.normalize import BOX, center_by_mass, fit_box, ink_bbox
+
+MAX_SIDE = 1024  # working resolution: enough for a row of digits in a photo
+MAX_PIXELS = 64_000_000  # larger arrays are refused, not slowly processed
+MIN_CONTRAST = 0.12  # ink must differ from paper by 12% of full scale
+UNEVEN_LIGHT = 0.06  # paper brightness range above which it is flattened
+MNIST_PEN = (
+    3.1  # median stroke width of MNIST digits, px in 28x28 (pen_width, test set)
+)
+PEN_BAND = (0.5, 2.0)  # pen widths within this factor of MNIST's are left alone
+LINE_SPAN = 0.45  # a paper line runs across at least this fraction of the picture
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One stage of the pipeline, for the app's "what the model sees" view."""
+
+    name: str
+    image: NDArray  # (h, w) or (h, w, 3); float32 in [0, 1] or uint8
+    caption: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A picture cleaned to ink: what segmentation and digit inputs start from."""
+
+    ink: NDArray[np.float32]  # (h, w) in [0, 1], ink high, paper exactly 0
+    scale: float  # working pixels per input pixel (<= 1)
+    steps: tuple[Step, ...]
+
+
+# helpers
+
+
+def as_float(image: NDArray) -> NDArray[np.float32]:
+    """Any numeric array as float32 in [0, 1], channels last (h, w, c).
+
+    Integers are scaled by their type's range (uint8 /255, uint16 /65535);
+    floats and other types by their observed range when it exceeds [0, 1].
+    Raises ImageDecodeError for shapes or values that are not a picture.
+    """
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (
+        array.ndim == 3 and array.shape[2] not in (2, 3, 4)
+    ):
+        msg = f"array of shape {array.shape} is not a picture (h, w[, 1-4 channels])"
+        raise ImageDecodeError(msg)
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        msg = f"empty picture of shape {array.shape}"
+        raise ImageDecodeError(msg)
+    if array.shape[0] * array.shape[1] > MAX_PIXELS:
+        msg = f"{array.shape[1]}x{array.shape[0]} pixels is over {MAX_PIXELS}"
+        raise ImageTooLargeError(msg)
+    if array.dtype == np.bool_:
+        return array.astype(np.float32)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    if not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+    ):
+        msg = f"pixels of type {array.dtype} are not numbers"
+        raise ImageDecodeError(msg)
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        msg = "picture has NaN or infinite pixels"
+        raise ImageDecodeError(msg)
+    low, high = float(values.min()), float(values.max())
+    if low < 0.0 or high > 1.0:
+        values = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return values.astype(np.float32)
+
+
+def _downsize(
+    image: NDArray[np.float32], max_side: int = MAX_SIDE
+) -> tuple[NDArray[np.float32], float]:
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale == 1.0:
+        return image, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _composite(image: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Drop the alpha channel onto a backdrop that contrasts with the opaque ink.
+
+    A canvas with a transparent background and black strokes, or white strokes,
+    both become ink on plain paper. Returns (h, w) or (h, w, 3).
+    """
+    if image.ndim == 2 or image.shape[2] == 3:
+        return image
+    colour, alpha = image[..., :-1], image[..., -1:]
+    if alpha.min() > 0.99:
+        return colour[..., 0] if colour.shape[2] == 1 else colour
+    opaque = alpha[..., 0] > 0.5
+    level = float(colour[opaque].mean()) if opaque.any() else 0.0
+    backdrop = 1.0 if level < 0.5 else 0.0
+    mixed = colour * alpha + backdrop * (1.0 - alpha)
+    return mixed[..., 0] if mixed.shape[2] == 1 else mixed
+
+
+def _border(image: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Pixels of the outer ring (3% of each side, at least 1 px): mostly paper."""
+    h, w = image.shape[:2]
+    dy, dx = max(1, h // 33), max(1, w // 33)
+    ring = [image[:dy], image[-dy:], image[:, :dx], image[:, -dx:]]
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    return np.concatenate([r.reshape(-1, channels) for r in ring])
+
+
+def _paper(image: NDArray[np.float32], dark_ink: bool) -> NDArray[np.float32]:
+    """Per-pixel paper colour: constant for even light, smooth for photos.
+
+    Light counts as even when the picture's border (mostly paper) is uniform:
+    true of canvases, scans and MNIST, whose paper is then one colour. Otherwise
+    closing (for dark ink) removes strokes thinner than a tenth of the picture
+    from a thumbnail, leaving the paper's light falloff and shadows.
+    """
+    border = _border(image)
+    brightness = border.mean(axis=1)
+    low, high = np.percentile(brightness, [5, 95])
+    if high - low < UNEVEN_LIGHT:
+        level = np.median(border, axis=0).astype(np.float32)
+        shape = image.shape if image.ndim == 3 else (*image.shape, 1)
+        flat = np.broadcast_to(level, shape)
+        return flat if image.ndim == 3 else flat[..., 0]
+    h, w = image.shape[:2]
+    small, _ = _downsize(image, 128)
+    size = max(3, min(small.shape[:2]) // 10) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
+    smooth = cv2.morphologyEx(small, op, kernel, borderType=cv2.BORDER_REPLICATE)
+    smooth = cv2.blur(smooth, (size, size), borderType=cv2.BORDER_REPLICATE)
+    return cv2.resize(smooth, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _ink(
+    image: NDArray[np.float32], paper: NDArray[np.float32], dark_ink: bool
+) -> NDArray[np.float32]:
+    """How far each pixel is from the paper, in the ink's direction, strongest channel.
+
+    Blue ink on white paper differs most in red; red ink most in green and blue:
+    taking the strongest channel keeps coloured ink as strong as black.
+    """
+    diff = (paper - image) if dark_ink else (image - paper)
+    if diff.ndim == 3:
+        diff = diff.max(axis=2)
+    return np.clip(diff, 0.0, 1.0).astype(np.float32)
+
+
+def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
+    """Erase ruled or squared paper lines: long, thin runs across the picture.
+
+    A direction counts as ruled only when two or more such lines are found, so a
+    single long stroke (a tall 1, a 7's bar) is never taken for paper.
+    """
+    mask = (ink > 0.5 * float(ink.max())).astype(np.uint8)
+    h, w = mask.shape
+    found = np.zeros_like(mask)
+    for length, kernel_shape, axis in ((w, (1, 3), 1), (h, (3, 1), 0)):
+        run = max(15, round(length * LINE_SPAN))
+        tolerant = cv2.dilate(mask, np.ones(kernel_shape, np.uint8))  # slight slant
+        shape = (run, 1) if axis == 1 else (1, run)
+        lines = cv2.morphologyEx(
+            tolerant,
+            cv2.MORPH_OPEN,
+            np.ones(shape[::-1] if axis == 0 else (1, run), np.uint8),
+        )
+        count, _ = cv2.connectedComponents(lines)
+        if count - 1 >= 2:
+            found |= lines
+    if not found.any():
+        return ink, False
+    erase = cv2.dilate(found, np.ones((3, 3), np.uint8)).astype(bool)
+    return np.where(erase, 0.0, ink).astype(np.float32), True
+
+
+def _stretch(ink: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Cut the noise floor so paper is exactly 0; stretch ink so strokes reach 1.
+
+    Otsu's threshold splits ink from paper; the floor sits just above the
+    paper's own noise (0 for clean drawings, higher for JPEG photos), so
+    anti-aliased edges of clean drawings survive.
+    """
+    peak = float(ink.max())
+    if peak < MIN_CONTRAST:
+        raise EmptyImageError
+    levels = np.round(ink / peak * 255).astype(np.uint8)
+    otsu, strong = cv2.threshold(levels, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold = otsu / 255 * peak
+    near_ink = cv2.dilate(strong, np.ones((5, 5), np.uint8)).astype(bool)
+    paper = ink[~near_ink]
+    noise = float(np.percentile(paper, 99.5)) if paper.size else 0.0
+    floor = min(max(noise * 1.2 + 0.02, 0.02), 0.6 * threshold)
+    full = float(np.percentile(ink[strong.astype(bool)], 75)) if strong.any() else peak
+    if full - floor < MIN_CONTRAST:
+        raise EmptyImageError
+    return np.clip((ink - floor) / (full - floor), 0.0, 1.0).astype(np.float32)
+
+
+# actions
+
+
+def prepare(image: NDArray) -> Page:
+    """Clean a picture to ink on empty paper; EmptyImageError when it shows nothing.
+
+    image: (h, w), (h, w, 1|2|3|4) array of any numeric dtype (see as_float).
+    """
+    original = as_float(image)
+    working, scale = _downsize(original)
+    flat = _composite(working)
+    dark_ink = float(np.median(_border(flat).mean(axis=1))) > 0.5
+    paper = _paper(flat, dark_ink)
+    ink = _ink(flat, paper, dark_ink)
+    unlined, had_lines = (
+        _remove_lines(ink) if ink.max() >= MIN_CONTRAST else (ink, False)
+    )
+    clean = _stretch(unlined)
+    steps = [
+        Step("input", working, "the picture as given"),
+        Step(
+            "flattened",
+            paper,
+            "paper colour (removed)" + (", dark ink" if dark_ink else ", light ink"),
+        ),
+        Step("ink", ink, "ink, as distance from the paper"),
+    ]
+    if had_lines:
+        steps.append(Step("lines", unlined, "paper lines removed"))
+    steps.append(Step("clean", clean, "noise cut: paper is exactly 0"))
+    return Page(ink=clean, scale=scale, steps=tuple(steps))
+
+
+def pen_width(ink: NDArray[np.float32]) -> float:
+    """Typical stroke width in pixels: ink area over the length of its ridge.
+
+    A stroke of width w and length L has area ~ w*L and a one-pixel ridge
+    (local maxima of the distance to paper) of ~ L pixels.
+    """
+    mask = (ink > 0.5).astype(np.uint8)
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    distance = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (mask > 0)
+    return area / max(1, int(ridge.sum()))
+
+
+def _set_pen(crop: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Thicken or thin strokes so that, once fitted to 20 px, they look like MNIST's."""
+    h, w = crop.shape
+    scale = BOX / max(h, w)  # crop pixels -> 28x28 pixels
+    width = pen_width(crop)
+    if width == 0.0:
+        return crop
+    ratio = width * scale / MNIST_PEN
+    if PEN_BAND[0] <= ratio <= PEN_BAND[1]:
+        return crop
+    target = MNIST_PEN / scale  # wanted width in crop pixels
+    radius = round(abs(target - width) / 2)
+    if radius < 1:
+        return crop
+    kernel = cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)
+    )
+    if ratio < PEN_BAND[0]:
+        pad = radius + 1
+        padded = cv2.copyMakeBorder(
+            crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0
+        )
+        return cv2.dilate(padded, kernel)
+    thinner = cv2.erode(crop, kernel)
+    return thinner if (thinner > 0.5).sum() >= 0.25 * (crop > 0.5).sum() else crop
+
+
+def digit_input(
+    ink: NDArray[np.float32],
+) -> tuple[NDArray[np.float32], tuple[Step, ...]]:
+    """One digit's ink -> the (28, 28) float32 input in [0, 1], with its steps.
+
+    ink: (h, w) float32 in [0, 1], ink high, paper exactly 0, only this digit.
+    """
+    x, y, w, h = ink_bbox(ink)
+    crop = ink[y : y + h, x : x + w]
+    pen = _set_pen(crop)
+    x, y, w, h = ink_bbox(pen)
+    fitted = fit_box(pen[y : y + h, x : x + w])
+    centred = center_by_mass(fitted)
+    centred = centred / max(float(centred.max()), 1e-3)
+    steps = (
+        Step("crop", crop, "the digit's ink"),
+        Step("pen", pen, f"pen width {pen_width(crop):.1f} px -> MNIST-like"),
+        Step("fitted", fitted, f"fitted to {BOX} px, aspect kept"),
+        Step("centred", centred, "28x28, centre of mass in the middle"),
+    )
+    return centred, steps
+
+
+def preprocess(image: NDArray) -> NDArray[np.float32]:
+    """The whole picture as one digit: (28, 28) float32 in [0, 1], ink high.
+
+    Raises EmptyImageError when there is no ink to read.
+    """
+    return digit_input(prepare(image).ink)[0]
+
+
+def mass_centre(image: NDArray[np.float32]) -> tuple[float, float]:
+    """(row, column) of the centre of mass; (nan, nan) for an empty image."""
+    mass = float(image.sum())
+    if mass == 0.0:
+        return (math.nan, math.nan)
+    rows, cols = np.indices(image.shape)
+    return float((rows * image).sum() / mass), float((cols * image).sum() / mass)

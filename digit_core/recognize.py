@@ -1,0 +1,198 @@
+"""The Recognizer: from any picture to the digits it shows, with the reasons.
+
+    from digit_core import Recognizer
+    reading = Recognizer.load().recognize("photo.jpg", mode="auto")
+    reading.digits            # "2026"
+    reading.predictions[0]    # digit, confidence, probabilities, box, input
+
+One Recognizer serves every session of the app: it is thread-safe. Pictures are
+preprocessed in the calling thread (OpenCV releases the GIL) and only the
+model call is serialised, batched over all digits of a picture.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digit_core import images, preprocess, segment
+from digit_core import model as model_lib
+from digit_core.errors import DigitError, EmptyImageError
+from digit_core.images import ImageSource
+from digit_core.model import ModelCard
+from digit_core.preprocess import Step
+from digit_core.segment import MODES
+
+Box = tuple[int, int, int, int]  # x, y, w, h in input pixels
+UNSURE_BELOW = 0.6  # confidence under which the app says it is unsure
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The reading of one digit."""
+
+    digit: int
+    confidence: float  # probability of `digit`, in [0, 1]
+    probabilities: tuple[float, ...]  # 10 values summing to 1, index = digit
+    box: Box  # where the digit is in the input picture
+    input: NDArray[np.float32]  # (28, 28) in [0, 1], what the network saw
+    steps: tuple[Step, ...]  # this digit's own steps: crop, pen width, fit, centre
+
+    @property
+    def unsure(self) -> bool:
+        return self.confidence < UNSURE_BELOW
+
+    @property
+    def top2(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """The two most likely digits with their probabilities, best first."""
+        first, second = np.argsort(self.probabilities)[::-1][:2].tolist()
+        return (first, self.probabilities[first]), (second, self.probabilities[second])
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Everything read from one picture; `digits` is "" when there is no digit."""
+
+    digits: str
+    predictions: tuple[Prediction, ...]
+    steps: tuple[Step, ...]  # the whole picture's steps, input first
+    size: tuple[int, int]  # input width, height in pixels
+    mode: str  # the mode asked for
+
+    @property
+    def empty(self) -> bool:
+        return not self.predictions
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A picture segmented into digit inputs, waiting for the model."""
+
+    inputs: tuple[NDArray[np.float32], ...]
+    boxes: tuple[Box, ...]
+    digit_steps: tuple[tuple[Step, ...], ...]
+    steps: tuple[Step, ...]
+    size: tuple[int, int]
+    mode: str
+
+
+def _prepare(image: ImageSource, mode: str) -> _Prepared:
+    """Decode, clean and segment one picture; no model involved (thread-parallel)."""
+    if mode not in MODES:
+        msg = f"mode must be one of {', '.join(MODES)}, not {mode!r}"
+        raise ValueError(msg)
+    array = images.decode(image)
+    size = (int(array.shape[1]), int(array.shape[0])) if array.ndim >= 2 else (0, 0)
+    try:
+        page = preprocess.prepare(array)
+        found = segment.segment(page.ink, mode)
+    except EmptyImageError:
+        shown = preprocess.as_float(array)
+        return _Prepared(
+            (), (), (), (Step("input", shown, "the picture as given"),), size, mode
+        )
+    inputs, boxes, steps = [], [], []
+    for part in found:
+        try:
+            digit, digit_steps = preprocess.digit_input(part.ink)
+        except EmptyImageError:
+            continue
+        inputs.append(digit)
+        boxes.append(segment.to_input_box(part.box, page.scale, size))
+        steps.append(digit_steps)
+    return _Prepared(tuple(inputs), tuple(boxes), tuple(steps), page.steps, size, mode)
+
+
+def _reading(prepared: _Prepared, probabilities: NDArray[np.float32]) -> Reading:
+    predictions = tuple(
+        Prediction(
+            digit=int(p.argmax()),
+            confidence=float(p.max()),
+            probabilities=tuple(float(v) for v in p),
+            box=box,
+            input=digit_input,
+            steps=steps,
+        )
+        for p, box, digit_input, steps in zip(
+            probabilities,
+            prepared.boxes,
+            prepared.inputs,
+            prepared.digit_steps,
+            strict=True,
+        )
+    )
+    return Reading(
+        digits="".join(str(p.digit) for p in predictions),
+        predictions=predictions,
+        steps=prepared.steps,
+        size=prepared.size,
+        mode=prepared.mode,
+    )
+
+
+class Recognizer:
+    """Reads digits with one Keras model; share one instance between threads."""
+
+    def __init__(
+        self, net: Any, model_path: Path | None = None, card: ModelCard | None = None
+    ) -> None:
+        self.model = net
+        self.model_path = model_path
+        self.card = card
+        self._lock = threading.Lock()
+        self.predict(np.zeros((1, 28, 28), np.float32))  # build the graph once, now
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None) -> Recognizer:
+        """The bundled model, or the .keras file at `path`; ModelLoadError if bad."""
+        model_path = Path(path) if path is not None else model_lib.BUNDLED_MODEL
+        return cls(
+            model_lib.load(model_path), model_path, model_lib.load_card(model_path)
+        )
+
+    def predict(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
+        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
+        with self._lock:  # Keras models are not documented as safe to call at once
+            return model_lib.predict(self.model, inputs)
+
+    def recognize(self, image: ImageSource, mode: str = "auto") -> Reading:
+        """Read the digits in one picture (path, bytes, PIL image or array).
+
+        A blank picture gives a Reading with no digits; a file that is not a
+        usable image raises ImageDecodeError or ImageTooLargeError.
+        """
+        prepared = _prepare(image, mode)
+        return _reading(
+            prepared, self.predict(np.asarray(prepared.inputs).reshape(-1, 28, 28))
+        )
+
+    def recognize_many(
+        self, sources: Sequence[ImageSource], mode: str = "auto"
+    ) -> list[Reading | DigitError]:
+        """Read many pictures with one batched model call; errors come back in place."""
+        prepared: list[_Prepared | DigitError] = []
+        for source in sources:
+            try:
+                prepared.append(_prepare(source, mode))
+            except DigitError as err:
+                prepared.append(err)
+        ready = [p for p in prepared if isinstance(p, _Prepared)]
+        inputs = [digit for p in ready for digit in p.inputs]
+        probabilities = self.predict(np.asarray(inputs, np.float32).reshape(-1, 28, 28))
+        results: list[Reading | DigitError] = []
+        start = 0
+        for item in prepared:
+            if isinstance(item, DigitError):
+                results.append(item)
+                continue
+            stop = start + len(item.inputs)
+            results.append(_reading(item, probabilities[start:stop]))
+            start = stop
+        return results
