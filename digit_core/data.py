@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _from_file(path: Path) -> Mnist:
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         msg = f"{path}: not a readable .npz file ({exc})"
         raise DatasetNotFoundError(msg) from exc
     validate(arrays, str(path))

@@ -58,13 +58,15 @@ def build(preset: str = "standard") -> Any:
             layers.Dense(10, activation="softmax"),
         ]
     elif preset == "fast":
+        # No batch norm: on CPU it costs more than the convolutions it speeds up
         stack = [
-            *conv_bn(24, 3),  # 26x26
-            layers.MaxPooling2D(),  # 13x13
-            *conv_bn(48, 3),  # 11x11
-            layers.MaxPooling2D(),  # 5x5
+            layers.Conv2D(32, 3, activation="relu"),  # 26x26
+            layers.MaxPooling2D(2),  # 13x13
+            layers.Conv2D(64, 3, activation="relu"),  # 11x11
+            layers.MaxPooling2D(2),  # 5x5
             layers.Flatten(),
             layers.Dropout(0.25),
+            layers.Dense(128, activation="relu"),
             layers.Dense(10, activation="softmax"),
         ]
     elif preset == "reference":

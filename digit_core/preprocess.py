@@ -36,7 +36,9 @@ MNIST_PEN = (
     3.1  # median stroke width of MNIST digits, px in 28x28 (pen_width, test set)
 )
 PEN_BAND = (0.5, 2.0)  # pen widths within this factor of MNIST's are left alone
-LINE_SPAN = 0.45  # a paper line runs across at least this fraction of the picture
+LINE_SPAN = 0.6  # a paper line runs across at least this fraction of the picture
+LINE_THICKNESS = 0.02  # ...and is at most this fraction of the picture thick
+LINE_MIN_SIDE = 100  # pictures smaller than this hold one digit, not ruled paper
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,24 +186,31 @@ def _ink(
 def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     """Erase ruled or squared paper lines: long, thin runs across the picture.
 
-    A direction counts as ruled only when two or more such lines are found, so a
-    single long stroke (a tall 1, a 7's bar) is never taken for paper.
+    A direction counts as ruled only when two or more lines are found, each
+    crossing LINE_SPAN of the picture and thinner than LINE_THICKNESS of it,
+    so a long pen stroke (a tall 1, a 7's bar) is not taken for paper. Small
+    pictures (a single digit, MNIST) are left alone.
     """
+    h, w = ink.shape
+    if min(h, w) < LINE_MIN_SIDE:
+        return ink, False
     mask = (ink > 0.5 * float(ink.max())).astype(np.uint8)
-    h, w = mask.shape
     found = np.zeros_like(mask)
-    for length, kernel_shape, axis in ((w, (1, 3), 1), (h, (3, 1), 0)):
-        run = max(15, round(length * LINE_SPAN))
-        tolerant = cv2.dilate(mask, np.ones(kernel_shape, np.uint8))  # slight slant
-        shape = (run, 1) if axis == 1 else (1, run)
-        lines = cv2.morphologyEx(
-            tolerant,
-            cv2.MORPH_OPEN,
-            np.ones(shape[::-1] if axis == 0 else (1, run), np.uint8),
-        )
-        count, _ = cv2.connectedComponents(lines)
-        if count - 1 >= 2:
-            found |= lines
+    for along, across, horizontal in ((w, h, True), (h, w, False)):
+        run = round(along * LINE_SPAN)
+        slant = (3, 1) if horizontal else (1, 3)  # (rows, cols): tolerate a slight tilt
+        kernel = (1, run) if horizontal else (run, 1)
+        tolerant = cv2.dilate(mask, np.ones(slant, np.uint8))
+        lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(lines)
+        extent = cv2.CC_STAT_HEIGHT if horizontal else cv2.CC_STAT_WIDTH
+        thin = [
+            i
+            for i in range(1, count)
+            if stats[i, extent] <= 3 + LINE_THICKNESS * across
+        ]
+        if len(thin) >= 2:
+            found |= np.isin(labels, thin).astype(np.uint8)
     if not found.any():
         return ink, False
     erase = cv2.dilate(found, np.ones((3, 3), np.uint8)).astype(bool)

@@ -134,11 +134,13 @@ def _cuts(ink: NDArray[np.float32], pieces: int) -> list[int]:
         centre = round(k * width / pieces)
         reach = max(1, round(0.25 * width / pieces))
         lo, hi = max(1, centre - reach), min(width - 1, centre + reach)
+        if hi <= lo:
+            continue
         window = profile[lo:hi]
         # prefer the thinnest column; among equals, the one nearest the centre
         distance = np.abs(np.arange(lo, hi) - centre)
         cuts.append(lo + int(np.lexsort((distance, window))[0]))
-    return cuts
+    return sorted(set(cuts))
 
 
 def _segment_of(

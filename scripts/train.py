@@ -17,9 +17,11 @@ import sys
 import threading
 from pathlib import Path
 
-from digit_core import model as model_lib
-from digit_core.errors import DigitError
-from digit_core.train import EpochMetrics, Listener, Progress, TrainConfig, train
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root
+
+from digit_core import model as model_lib  # noqa: E402
+from digit_core.errors import DigitError  # noqa: E402
+from digit_core.train import EpochMetrics, Listener, Progress, TrainConfig, train  # noqa: E402
 
 DEFAULT_OUT = Path("runs") / "model.keras"
 HELP = {

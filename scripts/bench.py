@@ -1,0 +1,201 @@
+"""Speed and memory of the recogniser and of the fast training preset.
+
+    python scripts/bench.py            # full run, ~5 minutes on 2 cores
+    python scripts/bench.py --quick    # a short run: fewer repeats, no training race
+
+Everything is measured side by side in one process, so ratios hold even on a
+noisy machine:
+- single-image recognition (preprocessing included) p50/p95 against
+  `model.predict` on the same model and image: the ratio must be >= 20;
+- batch throughput of `Recognizer.recognize_many`;
+- recognition p95 with 30 threads at once (a class on one server);
+- wall time for the `fast` preset to reach 99.0% MNIST test accuracy against
+  keras.io's mnist_convnet reference trained to 99.0% in the same run (<= 0.4);
+- peak resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root
+
+from digit_core import Recognizer  # noqa: E402
+from digit_core.data import load_mnist  # noqa: E402
+from digit_core.train import EpochMetrics, Listener, TrainConfig, train  # noqa: E402
+
+TARGET = 0.99  # the accuracy both trainings race to
+MAX_REFERENCE_EPOCHS = 20  # keras.io trains 15; here it took ~10-12 to reach 99%
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    p50_ms: float
+    p95_ms: float
+
+
+def latency(call: Callable[[], Any], repeats: int) -> Latency:
+    """p50 and p95 of `repeats` timed calls, after one untimed warm-up."""
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return Latency(statistics.median(times), float(np.percentile(times, 95)))
+
+
+def concurrent_latency(
+    call: Callable[[int], Any], threads: int, per_thread: int
+) -> Latency:
+    """Latency of each call while `threads` threads call at once."""
+
+    def worker(seed: int) -> list[float]:
+        times = []
+        for i in range(per_thread):
+            start = time.perf_counter()
+            call(seed * per_thread + i)
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    with ThreadPoolExecutor(threads) as pool:
+        times = [t for chunk in pool.map(worker, range(threads)) for t in chunk]
+    return Latency(statistics.median(times), float(np.percentile(times, 95)))
+
+
+def picture(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit as a 280x280 black-on-white drawing, like the canvas sends."""
+    import cv2
+
+    big = cv2.resize(digit, (200, 200), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((280, 280), 255, np.uint8)
+    canvas[40:240, 40:240] = 255 - big
+    return canvas
+
+
+def reference_time_to_target(mnist: Any, log: Callable[[str], None]) -> dict[str, Any]:
+    """keras.io mnist_convnet, exactly: Adam, batch 128, 10% validation split."""
+    import keras
+
+    from digit_core import model as model_lib
+
+    x = mnist.x_train.astype("float32")[..., None] / 255
+    x_test = mnist.x_test.astype("float32")[..., None] / 255
+    net = model_lib.build("reference")
+    net.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    y = keras.utils.to_categorical(mnist.y_train, 10)
+    trained, accuracy = 0.0, 0.0
+    for epoch in range(1, MAX_REFERENCE_EPOCHS + 1):
+        start = time.perf_counter()
+        net.fit(x, y, batch_size=128, epochs=1, validation_split=0.1, verbose=0)
+        trained += time.perf_counter() - start
+        probabilities = model_lib.predict(net, x_test)
+        accuracy = float((probabilities.argmax(1) == mnist.y_test).mean())
+        log(f"reference epoch {epoch}: test {accuracy:.4f} after {trained:.1f}s")
+        if accuracy >= TARGET:
+            break
+    return {"seconds": trained, "epochs": epoch, "test_accuracy": accuracy}
+
+
+def fast_time_to_target(mnist: Any, log: Callable[[str], None]) -> dict[str, Any]:
+    """The fast preset as the Train page runs it: its defaults, one click."""
+
+    class Log(Listener):
+        def on_epoch(self, metrics: EpochMetrics) -> None:
+            log(f"fast epoch {metrics.epoch}: val {metrics.val_accuracy:.4f}")
+
+    result = train(TrainConfig(preset="fast"), mnist=mnist, listener=Log())
+    seconds = sum(entry["seconds"] for entry in result.card.history)
+    return {
+        "seconds": seconds,
+        "epochs": len(result.card.history),
+        "test_accuracy": result.card.test_accuracy,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", type=Path, help="model file (default: bundled)")
+    parser.add_argument("--data-path", help="MNIST .npz (default: see data.load_mnist)")
+    parser.add_argument(
+        "--quick", action="store_true", help="short run, no training race"
+    )
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    args = parser.parse_args(argv)
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    repeats = 30 if args.quick else 200
+    mnist = load_mnist(args.data_path)
+    recognizer = Recognizer.load(args.model)
+    image = picture(mnist.x_test[0])
+    single = np.asarray(mnist.x_test[:1], np.float32)[..., None] / 255
+
+    predict = latency(lambda: recognizer.model.predict(single, verbose=0), repeats)
+    recognize = latency(lambda: recognizer.recognize(image), repeats)
+    results: dict[str, Any] = {
+        "model_predict": asdict(predict),
+        "recognize": asdict(recognize),
+        "speedup_p50": predict.p50_ms / recognize.p50_ms,
+    }
+    log(
+        f"single image: recognize p50 {recognize.p50_ms:.1f} ms, model.predict "
+        f"p50 {predict.p50_ms:.1f} ms: {results['speedup_p50']:.0f}x faster"
+    )
+
+    count = 1000 if args.quick else 10_000
+    batch = list(mnist.x_test[:count])
+    start = time.perf_counter()
+    recognizer.recognize_many(batch, mode="single")
+    results["batch_images_per_s"] = count / (time.perf_counter() - start)
+    log(f"batch: {results['batch_images_per_s']:.0f} images/s (28x28, mode single)")
+
+    drawings = [picture(d) for d in mnist.x_test[:300]]
+    crowd = concurrent_latency(
+        lambda i: recognizer.recognize(drawings[i % len(drawings)]),
+        threads=30,
+        per_thread=5 if args.quick else 20,
+    )
+    results["recognize_30_threads"] = asdict(crowd)
+    log(f"30 threads: recognize p50 {crowd.p50_ms:.1f} ms, p95 {crowd.p95_ms:.1f} ms")
+
+    if not args.quick:
+        reference = reference_time_to_target(mnist, log)
+        fast = fast_time_to_target(mnist, log)
+        results["reference_to_99"] = reference
+        results["fast_to_99"] = fast
+        results["fast_time_ratio"] = fast["seconds"] / reference["seconds"]
+        log(
+            f"to {TARGET:.1%}: fast {fast['seconds']:.0f}s "
+            f"(test {fast['test_accuracy']:.4f}), "
+            f"reference {reference['seconds']:.0f}s "
+            f"({reference['epochs']} epochs): ratio {results['fast_time_ratio']:.2f}"
+        )
+
+    results["peak_memory_mb"] = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    log(f"peak memory: {results['peak_memory_mb']:.0f} MB")
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
