@@ -106,6 +106,8 @@ def augment_batch(
 
     images: (N, 28, 28) float32 in [0, 1]; labels: (N,). Returns new arrays.
     """
+    if len(images) == 0:
+        return images.copy(), labels.copy()
     keep = rng.random(len(images)) < cfg.clean_fraction
     out = np.stack(
         [

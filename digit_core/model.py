@@ -159,6 +159,7 @@ def _atomic_write(path: Path, write: Any) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; others (the app) must read it
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -173,7 +174,8 @@ def save(model: Any, path: Path, card: ModelCard | None = None) -> ModelCard | N
     """
     import keras
 
-    clean = keras.models.clone_model(model)
+    # rebuilt from its config: clone_model would carry the optimiser along
+    clean = keras.models.model_from_json(model.to_json())
     clean.set_weights(model.get_weights())
     _atomic_write(Path(path), lambda tmp: clean.save(tmp))
     if card is None:

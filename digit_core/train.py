@@ -46,6 +46,7 @@ class TrainConfig:
     train_size: int | None = None  # None: all 60,000 minus validation
     seed: int = 0  # data split, shuffling, augmentation and weights
     data_path: str | None = None  # MNIST .npz; None: see data.load_mnist
+    init_model: str | None = None  # start from this .keras model's weights
     augmentation: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -187,8 +188,10 @@ def _callbacks(
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.epoch = epoch + 1
             self.epoch_started = time.perf_counter()
+            self.batches_done = 0
 
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+            self.batches_done = batch + 1
             logs = logs or {}
             listener.on_progress(
                 Progress(
@@ -205,6 +208,8 @@ def _callbacks(
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            if self.batches_done < self.params["steps"]:
+                return  # a stop cut this epoch short: it is not a finished epoch
             logs = logs or {}
             optimizer = self.model.optimizer
             metrics = EpochMetrics(
@@ -319,6 +324,8 @@ def train(
     net = _resume(checkpoint_dir, cfg, history, best) if checkpoint_dir else None
     if net is None:
         net = model_lib.build(cfg.preset)
+        if cfg.init_model:
+            net.set_weights(model_lib.load(cfg.init_model).get_weights())
         _compile(net, cfg, len(batches))
     started = time.perf_counter()
     if len(history) < cfg.epochs and not stop.is_set():

@@ -34,6 +34,7 @@ HELP = {
     "augment": "distort training images (affine, elastic, pen width, styles)",
     "train_size": "use only this many training images (quick demos)",
     "seed": "random seed for split, shuffling, augmentation and weights",
+    "init_model": "start from this .keras model's weights (same preset)",
     "data_path": "MNIST .npz (default: $DIGITS_MNIST_PATH, data/mnist.npz, download)",
 }
 
@@ -58,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
             kind = (
                 type(default)
                 if default is not None
-                else (str if f.name == "data_path" else int)
+                else (str if f.name in ("data_path", "init_model") else int)
             )
             p.add_argument(
                 flag,
