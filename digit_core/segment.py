@@ -19,11 +19,21 @@ from digit_core.errors import EmptyImageError
 INK = 0.25  # a pixel is ink above this (paper is exactly 0 after preprocessing)
 SPECK_AREA = 0.02  # components under 2% of the largest one's area are noise...
 SPECK_SIZE = 0.2  # ...and so are those under 20% of the tallest in both directions
-FRAGMENT_HEIGHT = 0.55  # shorter than this fraction of the line: part of a digit
-FRAGMENT_REACH = 0.35  # a fragment joins a digit this close, in line heights
 OVERLAP = 0.45  # pieces sharing this much of the narrower one's width: one digit
-WIDE = 1.35  # a group wider than this many line heights holds several digits
-DIGIT_WIDTH = 0.7  # typical digit width in line heights, for counting digits
+# A piece is a fragment of its neighbour (a 5's detached bar, the open arm of a 4,
+# a 7's bar) only when all of these hold. Digits in a row vary in size (up to
+# ~0.6x-1.6x), but they stand on the same line, centred on each other; fragments
+# hang from the top or bottom of the digit they belong to.
+FRAGMENT_REACH = 0.25  # horizontally within this many neighbour heights, and:
+FRAGMENT_SMALL = 0.35  # under this fraction of its height (no digit of a row is), or
+FRAGMENT_HEIGHT = 0.7  # under this fraction, with its centre...
+FRAGMENT_OFFSET = 0.15  # ...this far (neighbour heights) off the neighbour's centre
+# Touching digits are cut at a column of thin ink between two digit-sized parts.
+VALLEY_STROKES = 1.6  # a cut column holds one run of ink, ~one stroke thick
+MIN_PART = 0.1  # each part at least this wide, in the group's heights (a narrow 1)
+WIDE = 1.2  # width/height of one MNIST digit is below this 96% of the time, and...
+FULL = 0.9  # ...a narrower group is cut only into parts this tall (a 1 touching a 4)
+JUNCTION = 2.0  # ...that meet at a point: a valley at most this many strokes wide
 MODES = ("auto", "single", "multi")
 
 Box = tuple[int, int, int, int]  # x, y, w, h
@@ -86,17 +96,24 @@ def _gap(a: _Group, b: _Group) -> int:
     return max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
 
 
-def _merge(groups: list[_Group]) -> list[_Group]:
-    """Join pieces that share columns, then fragments to their nearest digit."""
-    line = float(
-        np.median(
-            [
-                g.height
-                for g in groups
-                if g.height >= 0.5 * max(h.height for h in groups)
-            ]
-        )
+def _is_fragment(piece: _Group, digit: _Group) -> bool:
+    """Whether `piece` belongs to `digit` rather than being a digit of its own.
+
+    Small and off-centre (hanging from the digit's top or bottom), and close.
+    """
+    if _gap(piece, digit) > FRAGMENT_REACH * digit.height:
+        return False
+    if piece.height < FRAGMENT_SMALL * digit.height:
+        return True
+    offset = abs((piece.y0 + piece.y1) - (digit.y0 + digit.y1)) / 2
+    return (
+        piece.height <= FRAGMENT_HEIGHT * digit.height
+        and offset >= FRAGMENT_OFFSET * digit.height
     )
+
+
+def _merge(groups: list[_Group]) -> list[_Group]:
+    """Join pieces that share columns, then fragments to the digit they hang from."""
     groups = sorted(groups, key=lambda g: g.x0)
     merged = True
     while merged:
@@ -110,37 +127,101 @@ def _merge(groups: list[_Group]) -> list[_Group]:
                     break
             if merged:
                 break
-    for fragment in [g for g in groups if g.height < FRAGMENT_HEIGHT * line]:
-        others = [
-            g
-            for g in groups
-            if g is not fragment and g.height >= FRAGMENT_HEIGHT * line
-        ]
-        if not others:
+    for piece in sorted(groups, key=lambda g: g.height):
+        hosts = [g for g in groups if g is not piece and g.height > piece.height]
+        if not hosts:
             continue
-        nearest = min(others, key=lambda g: _gap(g, fragment))
-        if _gap(nearest, fragment) <= FRAGMENT_REACH * line:
-            nearest.absorb(fragment)
-            groups.remove(fragment)
+        nearest = min(hosts, key=lambda g: _gap(g, piece))
+        if _is_fragment(piece, nearest):
+            nearest.absorb(piece)
+            groups.remove(piece)
     return sorted(groups, key=lambda g: g.x0)
 
 
-def _cuts(ink: NDArray[np.float32], pieces: int) -> list[int]:
-    """Columns where to cut touching digits: the thinnest ink near even spacing."""
-    profile = (ink > INK).sum(axis=0).astype(np.float64)
-    width = len(profile)
-    cuts = []
-    for k in range(1, pieces):
-        centre = round(k * width / pieces)
-        reach = max(1, round(0.25 * width / pieces))
-        lo, hi = max(1, centre - reach), min(width - 1, centre + reach)
-        if hi <= lo:
+def stroke_width(mask: NDArray) -> float:
+    """Typical stroke width in pixels of a boolean mask; 0.0 when empty.
+
+    Twice the mean distance to paper along the strokes' ridge (pixels whose
+    distance is a local maximum), minus the half pixel that the centre pixel
+    counts twice. A 1 px zero border first, so ink touching the frame (every
+    crop does) is measured against paper, not against the edge.
+    """
+    padded = np.pad(np.asarray(mask, np.uint8), 1)
+    if not padded.any():
+        return 0.0
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (padded > 0)
+    return max(1.0, 2.0 * float(distance[ridge].mean()) - 0.5)
+
+
+def _rows(mask: NDArray) -> tuple[int, int]:
+    rows = np.flatnonzero(mask.any(axis=1))
+    return (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+
+
+def _cut(ink: NDArray[np.float32]) -> int | None:
+    """The column where two touching digits meet in `ink`; None for one digit.
+
+    The cut column holds one run of ink about one stroke thick (where two
+    digits touch; not a 0's middle, which crosses two strokes) and leaves two
+    digits: parts wide enough, neither a fragment hanging from the other (the
+    arm of a 4, the bar of a 7). A group no wider than nearly all single digits
+    (WIDE) needs more: two full-height parts meeting at a point (a 1 touching
+    a 4), not joined along a bar.
+    """
+    mask = ink > INK
+    height, width = mask.shape
+    low = max(1, round(MIN_PART * height))
+    if width < 2 * low:
+        return None
+    wide = width >= WIDE * height
+    profile = mask.sum(axis=0).astype(np.float64)
+    stroke = stroke_width(mask)
+    limit = VALLEY_STROKES * stroke
+    runs = (np.diff(mask.astype(np.int8), axis=0, prepend=0) > 0).sum(axis=0)
+    profile[runs > 1] = np.inf  # two strokes crossing (a 0's middle): no touch
+    order = np.lexsort((np.abs(np.arange(width) - width / 2), profile))
+    for column in (int(c) for c in order):
+        if profile[column] > limit:
+            break
+        if not low <= column <= width - low:
             continue
-        window = profile[lo:hi]
-        # prefer the thinnest column; among equals, the one nearest the centre
-        distance = np.abs(np.arange(lo, hi) - centre)
-        cuts.append(lo + int(np.lexsort((distance, window))[0]))
-    return sorted(set(cuts))
+        left, right = _rows(mask[:, :column]), _rows(mask[:, column:])
+        a = _Group([], 0, left[0], column, left[1])
+        b = _Group([], column, right[0], width, right[1])
+        if a.height == 0 or b.height == 0:
+            continue
+        small, big = sorted((a, b), key=lambda g: g.height)
+        if not wide and (
+            small.height < FULL * height
+            or _valley_width(profile, column, limit) > JUNCTION * stroke
+        ):
+            continue
+        if not _is_fragment(small, big):
+            return column
+    return None
+
+
+def _valley_width(profile: NDArray, column: int, limit: float) -> int:
+    """How many columns around `column` stay thin: long for a bar, short for a touch."""
+    thin = profile <= limit
+    left = column
+    while left > 0 and thin[left - 1]:
+        left -= 1
+    right = column
+    while right < len(profile) - 1 and thin[right + 1]:
+        right += 1
+    return right - left + 1
+
+
+def _split(ink: NDArray[np.float32]) -> list[tuple[int, int]]:
+    """Column spans [start, stop) of the digits in one group's ink, cut recursively."""
+    column = _cut(ink)
+    if column is None:
+        return [(0, ink.shape[1])]
+    left = _split(ink[:, :column])
+    right = _split(ink[:, column:])
+    return left + [(column + a, column + b) for a, b in right]
 
 
 def _segment_of(
@@ -186,17 +267,10 @@ def segment(ink: NDArray[np.float32], mode: str = "auto") -> tuple[Segment, ...]
             whole.absorb(g)
         found = _trimmed(whole.x0, whole.y0, _segment_of(ink, labels, whole))
         return (found,) if found else ()
-    groups = _merge(groups)
-    line = float(np.median([g.height for g in groups]))
     segments = []
-    for group in groups:
+    for group in _merge(groups):
         own = _segment_of(ink, labels, group)
-        pieces = round(group.width / (DIGIT_WIDTH * max(line, group.height)))
-        if group.width <= WIDE * max(line, group.height) or pieces < 2:
-            cuts = []
-        else:
-            cuts = _cuts(own, pieces)
-        for start, stop in zip([0, *cuts], [*cuts, group.width], strict=True):
+        for start, stop in _split(own):
             found = _trimmed(group.x0 + start, group.y0, own[:, start:stop])
             if found is not None:
                 segments.append(found)

@@ -1,0 +1,371 @@
+"""digit_core.segment: a picture of a number -> its digits, left to right.
+
+Numbers are composed from MNIST *test* digits at random sizes (0.6-1.6x each)
+and gaps (0-12 px), like a hand writing a row of digits; fragments, specks and
+touching digits are built from stroke templates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digit_core import strokes
+from digit_core.errors import EmptyImageError
+from digit_core.preprocess import prepare
+from digit_core.segment import Segment, segment, to_input_box
+
+MARGIN = 16  # empty paper around a composed number, pixels
+NUMBERS = 300  # random numbers per check: 97% of 300 leaves 9 mistakes
+
+
+# helpers
+
+
+def ink_crop(ink: np.ndarray) -> np.ndarray:
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def compose(
+    digits: list[np.ndarray], rng: np.random.Generator, gaps: list[int] | None = None
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Digits (float, ink high) side by side, centred on one line, with margins.
+
+    Returns the picture (black on white, uint8) and each digit's column span
+    [start, stop) in it.
+    """
+    if gaps is None:
+        gaps = rng.integers(0, 13, len(digits) - 1).tolist()
+    height = max(d.shape[0] for d in digits)
+    width = sum(d.shape[1] for d in digits) + sum(gaps)
+    canvas = np.zeros((height + 2 * MARGIN, width + 2 * MARGIN), np.float32)
+    x, spans = MARGIN, []
+    for index, digit in enumerate(digits):
+        h, w = digit.shape
+        wobble = int(rng.integers(-2, 3)) if height > h + 4 else 0
+        y = MARGIN + (height - h) // 2 + wobble
+        canvas[y : y + h, x : x + w] = np.maximum(canvas[y : y + h, x : x + w], digit)
+        spans.append((x, x + w))
+        x += w + (gaps[index] if index < len(gaps) else 0)
+    return np.round(255 * (1 - canvas)).astype(np.uint8), spans
+
+
+def random_number(
+    mnist, rng: np.random.Generator, length: int
+) -> tuple[np.ndarray, str, list[tuple[int, int]]]:
+    """`length` MNIST test digits in a row, each scaled 0.6-1.6x.
+
+    Returns the picture, its label and the digits' column spans.
+    """
+    picks = rng.integers(0, len(mnist.x_test), length)
+    digits = []
+    for index in picks:
+        digit = ink_crop(mnist.x_test[index].astype(np.float32) / 255)
+        scale = rng.uniform(0.6, 1.6)
+        h, w = digit.shape
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        digits.append(
+            np.clip(cv2.resize(digit, size, interpolation=interpolation), 0, 1)
+        )
+    picture, spans = compose(digits, rng)
+    return picture, "".join(str(int(mnist.y_test[i])) for i in picks), spans
+
+
+def in_order(found: tuple[Segment, ...], spans: list[tuple[int, int]]) -> bool:
+    """One segment per digit, left to right: segment i's centre in digit i's span."""
+    if len(found) != len(spans):
+        return False
+    return all(
+        start <= s.box[0] + s.box[2] / 2 < stop
+        for s, (start, stop) in zip(found, spans, strict=True)
+    )
+
+
+def split(picture: np.ndarray, mode: str = "multi") -> tuple[Segment, ...]:
+    return segment(prepare(picture).ink, mode)
+
+
+def template_ink(template: strokes.Template, size: int = 112) -> np.ndarray:
+    return ink_crop(strokes.render(template, size=size, thickness=0.08))
+
+
+def pieces(ink: np.ndarray) -> int:
+    """Connected pieces of ink (8-connected, above half strength)."""
+    count, _ = cv2.connectedComponents((ink > 0.5).astype(np.uint8), connectivity=8)
+    return count - 1
+
+
+def roomy(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ink on paper three times its size: ruled-line detection stays out of it.
+
+    Returns the picture (black on white, uint8) and the ink's column offset in it.
+    """
+    h, w = ink.shape
+    canvas = np.zeros((3 * h, 3 * w), np.float32)
+    canvas[h : 2 * h, w : 2 * w] = ink
+    return np.round(255 * (1 - canvas)).astype(np.uint8), w
+
+
+# numbers from MNIST test digits
+
+
+@pytest.mark.parametrize("length", [2, 4, 6])
+def test_numbers_split_into_the_right_digits_in_order(mnist, length):
+    rng = np.random.default_rng(length)
+    wrong = []
+    for _ in range(NUMBERS // 3):
+        picture, label, spans = random_number(mnist, rng, length)
+        found = split(picture)
+        if not in_order(found, spans):
+            wrong.append(f"{label}: {len(found)} segments")
+    rate = 1 - len(wrong) / (NUMBERS // 3)
+    assert rate >= 0.97, f"{rate:.1%} right; e.g. {wrong[:8]}"
+
+
+def test_four_digit_numbers_read_exactly(mnist, recognizer):
+    """At least 97% of 300 random 4-digit numbers read exactly (issue 3, point 9)."""
+    rng = np.random.default_rng(2026)
+    wrong = []
+    for _ in range(NUMBERS):
+        picture, label, _ = random_number(mnist, rng, 4)
+        digits = recognizer.recognize(picture, mode="multi").digits
+        if digits != label:
+            wrong.append(f"{label}->{digits}")
+    rate = 1 - len(wrong) / NUMBERS
+    assert rate >= 0.97, f"{rate:.1%} exact; e.g. {wrong[:10]}"
+
+
+def test_boxes_hold_only_their_own_ink(mnist):
+    rng = np.random.default_rng(5)
+    picture, _, _ = random_number(mnist, rng, 4)
+    page = prepare(picture)
+    for part in split(picture):
+        x, y, w, h = part.box
+        assert part.ink.shape == (h, w)
+        assert part.ink.dtype == np.float32
+        assert x >= 0 and y >= 0
+        assert x + w <= page.ink.shape[1] and y + h <= page.ink.shape[0]
+        region = page.ink[y : y + h, x : x + w]
+        assert (part.ink <= region + 1e-6).all()  # nothing added
+        assert part.ink.max() > 0.5
+
+
+@pytest.mark.parametrize("number", ["2026", "11", "1471", "7474", "1010"])
+def test_number_drawn_across_a_canvas(number):
+    """Digits as tall as the canvas, as people draw them: long strokes are not
+    taken for ruled paper lines."""
+    rng = np.random.default_rng(int(number))
+    row = [
+        template_ink(strokes.jitter(strokes.TEMPLATES[int(d)][0], rng, 0.3), size=260)
+        for d in number
+    ]
+    picture, spans = compose(row, rng, gaps=[24] * (len(row) - 1))
+    found = split(picture)
+    assert in_order(found, spans), f"{number}: {[s.box for s in found]}"
+
+
+# fragments of one digit stay together
+
+
+def moved(stroke: strokes.Stroke, dx: float, dy: float) -> strokes.Stroke:
+    return tuple((x + dx, y + dy) for x, y in stroke)
+
+
+FIVE_BODY = strokes.TEMPLATES[5][1][0]
+FRAGMENTED: dict[str, strokes.Template] = {  # strokes ~4-7 px apart at 112 px
+    "5 with a detached top bar": (FIVE_BODY, ((0.45, 0.05), (0.85, 0.03))),
+    "4 in two strokes": (
+        ((0.25, 0.05), (0.2, 0.6), (0.5, 0.6)),
+        ((0.68, 0.05), (0.68, 0.95)),
+    ),
+    "7 in two strokes": (
+        ((0.15, 0.06), (0.75, 0.06)),
+        ((0.85, 0.2), (0.45, 0.95)),
+    ),
+    "crossed 7 with a broken bar": (
+        ((0.15, 0.06), (0.85, 0.06), (0.42, 0.95)),
+        ((0.3, 0.5), (0.48, 0.5)),
+        ((0.78, 0.5), (0.92, 0.5)),
+    ),
+}
+
+
+def broken(digit: int) -> np.ndarray:
+    """A digit with a 2 px band erased across its middle: a pen that skipped."""
+    ink = template_ink(strokes.TEMPLATES[digit][0]).copy()
+    middle = ink.shape[0] // 2
+    ink[middle - 1 : middle + 1, :] = 0
+    return ink
+
+
+def fragment_cases() -> dict[str, np.ndarray]:
+    cases = {name: template_ink(t) for name, t in FRAGMENTED.items()}
+    cases["0 broken across"] = broken(0)
+    cases["8 broken across"] = broken(8)
+    cases["1 broken across"] = broken(1)
+    return cases
+
+
+FRAGMENTS = fragment_cases()
+
+
+@pytest.mark.parametrize("name", list(FRAGMENTS), ids=list(FRAGMENTS))
+def test_fragments_of_one_digit_stay_together(name):
+    ink = FRAGMENTS[name]
+    assert pieces(ink) >= 2, "the test digit should be in pieces"
+    found = split(roomy(ink)[0])
+    assert len(found) == 1, f"{name}: {len(found)} segments"
+
+
+@pytest.mark.parametrize("name", list(FRAGMENTS), ids=list(FRAGMENTS))
+def test_fragments_stay_together_inside_a_number(name):
+    rng = np.random.default_rng(0)
+    neighbours = [template_ink(strokes.TEMPLATES[d][0]) for d in (2, 3)]
+    row = [neighbours[0], FRAGMENTS[name], neighbours[1]]
+    picture, spans = compose(row, rng, gaps=[14, 14])
+    picture, offset = roomy(1 - picture.astype(np.float32) / 255)
+    spans = [(a + offset, b + offset) for a, b in spans]
+    found = split(picture)
+    assert in_order(found, spans), f"{name}: {[s.box for s in found]}"
+
+
+# specks of noise are dropped
+
+
+def salted(ink: np.ndarray, rng: np.random.Generator, dots: int = 40) -> np.ndarray:
+    """Dots of 1-3 px radius on a canvas around `ink`, kept off the strokes."""
+    h, w = ink.shape
+    canvas = np.zeros((h + 120, w + 120), np.float32)
+    canvas[60 : 60 + h, 60 : 60 + w] = ink
+    keep_off = cv2.dilate((canvas > 0).astype(np.uint8), np.ones((9, 9), np.uint8))
+    for _ in range(dots):
+        y, x = rng.integers(0, canvas.shape[0]), rng.integers(0, canvas.shape[1])
+        if not keep_off[y, x]:
+            cv2.circle(canvas, (int(x), int(y)), int(rng.integers(1, 4)), 1.0, -1)
+    return canvas
+
+
+@pytest.mark.parametrize("digit", [1, 4, 7, 8])
+def test_specks_around_a_digit_are_dropped(digit):
+    rng = np.random.default_rng(digit)
+    canvas = salted(template_ink(strokes.TEMPLATES[digit][0]), rng)
+    found = split(roomy(canvas)[0])
+    assert len(found) == 1, [s.box for s in found]
+    x, y, w, h = found[0].box
+    assert w < 112 and h < 112 + 10  # the digit's box, not the salt's
+
+
+def test_specks_around_a_number_are_dropped():
+    rng = np.random.default_rng(1)
+    row = [template_ink(strokes.TEMPLATES[d][0]) for d in (2, 0, 2, 6)]
+    picture, spans = compose(row, rng, gaps=[12, 12, 12])
+    ink = 1 - picture.astype(np.float32) / 255
+    found = split(roomy(salted(ink, rng, dots=60))[0])
+    assert len(found) == 4, [s.box for s in found]
+
+
+# touching digits are split
+
+
+TOUCHING = [(0, 0), (2, 3), (5, 7), (1, 4), (3, 8), (6, 9)]
+
+
+def side_by_side(a: np.ndarray, b: np.ndarray, overlap: int) -> np.ndarray:
+    """`b` drawn `overlap` px into `a`'s box, tops aligned."""
+    pair = np.zeros((max(a.shape[0], b.shape[0]), a.shape[1] + b.shape[1] - overlap))
+    pair[: a.shape[0], : a.shape[1]] = a
+    x = a.shape[1] - overlap
+    pair[: b.shape[0], x:] = np.maximum(pair[: b.shape[0], x:], b)
+    return pair.astype(np.float32)
+
+
+@pytest.mark.parametrize("extra", [0, 3], ids=["just-touching", "3px-more"])
+@pytest.mark.parametrize(("left", "right"), TOUCHING)
+def test_touching_digits_are_split_in_two(left, right, extra):
+    a = template_ink(strokes.TEMPLATES[left][0])
+    b = template_ink(strokes.TEMPLATES[right][0])
+    touch = next(o for o in range(1, a.shape[1]) if pieces(side_by_side(a, b, o)) == 1)
+    overlap = touch + extra
+    picture, offset = roomy(side_by_side(a, b, overlap))
+    found = split(picture)
+    assert len(found) == 2, f"{left}{right}: {[s.box for s in found]}"
+    x = a.shape[1] - overlap
+    centres = [offset + a.shape[1] / 2, offset + x + b.shape[1] / 2]
+    for part, centre in zip(found, centres, strict=True):
+        assert abs(part.box[0] + part.box[2] / 2 - centre) < 0.3 * part.box[2] + 4
+
+
+# modes
+
+
+def test_single_mode_gives_one_segment(mnist):
+    rng = np.random.default_rng(9)
+    picture, _, _ = random_number(mnist, rng, 4)
+    found = split(picture, "single")
+    assert len(found) == 1
+    page = prepare(picture)
+    x, y, w, h = found[0].box
+    assert w > 0.8 * page.ink.shape[1] - 2 * MARGIN  # all of the number
+
+
+@pytest.mark.parametrize("mode", ["auto", "multi", "single"])
+def test_one_digit_gives_one_segment_in_every_mode(mode):
+    found = split(roomy(template_ink(strokes.TEMPLATES[3][0]))[0], mode)
+    assert len(found) == 1
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="mode"):
+        segment(np.ones((10, 10), np.float32), "double")
+
+
+@pytest.mark.parametrize("mode", ["auto", "multi", "single"])
+def test_empty_ink_raises(mode):
+    with pytest.raises(EmptyImageError):
+        segment(np.zeros((50, 80), np.float32), mode)
+
+
+# boxes back to the input picture
+
+
+def test_to_input_box_docstring_example():
+    assert to_input_box((10, 20, 5, 5), 0.5, (100, 100)) == (20, 40, 10, 10)
+
+
+def test_to_input_box_at_scale_one_is_identity_within_the_picture():
+    assert to_input_box((3, 4, 10, 20), 1.0, (100, 100)) == (3, 4, 10, 20)
+    assert to_input_box((95, 90, 10, 20), 1.0, (100, 100)) == (95, 90, 5, 10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 4000),
+    st.integers(1, 4000),
+    st.floats(0.05, 1.0),
+    st.data(),
+)
+def test_to_input_box_round_trip_covers_the_original(width, height, scale, data):
+    """A box taken to working pixels and back covers the original box, snugly."""
+    x = data.draw(st.integers(0, width - 1))
+    y = data.draw(st.integers(0, height - 1))
+    w = data.draw(st.integers(1, width - x))
+    h = data.draw(st.integers(1, height - y))
+    x0, y0 = math.floor(x * scale), math.floor(y * scale)
+    x1, y1 = math.ceil((x + w) * scale), math.ceil((y + h) * scale)
+    working = (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+    bx, by, bw, bh = to_input_box(working, scale, (width, height))
+    assert 0 <= bx <= x and 0 <= by <= y
+    assert x + w <= bx + bw <= width and y + h <= by + bh <= height
+    slack = 1 / scale + 1  # one working pixel, plus rounding
+    assert x - bx <= slack and y - by <= slack
+    assert (
+        bx + bw - (x + w) <= slack + 1 / scale
+        and by + bh - (y + h) <= slack + 1 / scale
+    )
