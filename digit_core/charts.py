@@ -80,6 +80,8 @@ def _bars(row: Sequence[float], colour: str | list[str], name: str) -> go.Bar:
         marker_color=colour,
         text=text,
         textposition="outside",
+        textfont={"size": 11},
+        constraintext="none",  # grouped bars are thin: keep labels readable
         cliponaxis=False,
         hovertemplate="digit %{x}: %{y:.1%}<extra></extra>",
     )
@@ -119,15 +121,24 @@ def pixelated(image: NDArray, scale: int = 8) -> NDArray[np.uint8]:
     return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
 
 
-def for_display(image: NDArray) -> NDArray[np.uint8]:
+def for_display(image: NDArray, square: bool = False) -> NDArray[np.uint8]:
     """A pipeline step's image as shown: enlarged and pixelated when it is tiny.
 
-    image: (h, w[, c]), see to_uint8. Images up to SMALL px a side are enlarged
-    ENLARGE times (28x28 -> 168x168); larger ones only become uint8.
+    image: (h, w[, c]), see to_uint8. square: pad with 0 (paper, for ink-high
+    images) to a centred square first, so a thin 1 is not shown as a tall
+    strip. Images up to SMALL px a side are then enlarged ENLARGE times
+    (28x28 -> 168x168); larger ones only become uint8.
     """
-    if max(np.shape(image)[:2]) <= SMALL:
-        return pixelated(image, ENLARGE)
-    return to_uint8(image)
+    pixels = to_uint8(image)
+    if square:
+        h, w = pixels.shape[:2]
+        side = max(h, w)
+        top, left = (side - h) // 2, (side - w) // 2
+        pad = [(top, side - h - top), (left, side - w - left)]
+        pixels = np.pad(pixels, pad + [(0, 0)] * (pixels.ndim - 2))
+    if max(pixels.shape[:2]) <= SMALL:
+        return pixelated(pixels, ENLARGE)
+    return pixels
 
 
 def _rgb(image: NDArray) -> NDArray[np.uint8]:

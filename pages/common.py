@@ -80,8 +80,8 @@ def show_model() -> None:
         st.metric("MNIST test accuracy", f"{card.test_accuracy:.2%}")
 
 
-def _label(index: int, prediction: Prediction, count: int) -> str:
-    return f"digit {index + 1}: {prediction.digit}" if count > 1 else "the digit"
+def _label(index: int, count: int) -> str:
+    return f"digit {index + 1}" if count > 1 else "the digit"
 
 
 def show_headline(reading: Reading) -> None:
@@ -100,18 +100,18 @@ def show_headline(reading: Reading) -> None:
         if p.unsure:
             (first, p1), (second, p2) = p.top2
             st.warning(
-                f"Not sure about {_label(i, p, len(predictions))}: most like "
+                f"Not sure about {_label(i, len(predictions))}: most like "
                 f"**{first}** ({p1:.0%}), maybe **{second}** ({p2:.0%}).",
                 icon=":material/help:",
             )
 
 
-def show_boxes(reading: Reading) -> None:
+def show_boxes(reading: Reading, width: int | str = "content") -> None:
     """The picture with each digit's box and reading drawn over it."""
     boxes = [p.box for p in reading.predictions]
     labels = [str(p.digit) for p in reading.predictions]
     picture = charts.with_boxes(reading.steps[0].image, boxes, labels, reading.size)
-    st.image(picture, caption="Where each digit was found")
+    st.image(picture, caption="Where each digit was found", width=width)
 
 
 def show_probabilities(predictions: tuple[Prediction, ...], key: str) -> None:
@@ -132,7 +132,7 @@ def show_steps(reading: Reading) -> None:
     for i, p in enumerate(reading.predictions):
         st.caption(f"Digit {i + 1}, read as {p.digit}")
         st.image(
-            [charts.for_display(step.image) for step in p.steps],
+            [charts.for_display(step.image, square=True) for step in p.steps],
             caption=[f"{step.name}: {step.caption}" for step in p.steps],
             width=STEP_WIDTH,
         )

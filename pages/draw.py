@@ -22,6 +22,7 @@ CANVAS = "draw.canvas"
 BRUSH = "draw.brush"
 SIZE = 280  # px: a square for a finger, narrower than a 390 px phone screen
 BRUSH_SIZES = (8, 40, 20)  # px: min, max, default (a tall digit: a pen like MNIST's)
+BOXES_WIDTH = 200  # px: the drawing again, with boxes, smaller than the canvas
 HINT = "Draw a digit, or a number of several digits, in the black square."
 
 st.title("Draw")
@@ -62,7 +63,7 @@ with reading_column, st.container(key=READING):
         elif reading is not None:
             show_headline(reading)
             if len(reading.predictions) > 1:
-                show_boxes(reading)
+                show_boxes(reading, width=BOXES_WIDTH)
             show_probabilities(reading.predictions, key="draw.chart")
 
 seen = st.expander("What the model sees", key="draw.seen", on_change="rerun")

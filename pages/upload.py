@@ -56,7 +56,11 @@ if reading is not None:
     for i, p in enumerate(reading.predictions):
         st.subheader(f"Digit {i + 1}: {p.digit}", anchor=False, divider="gray")
         crop, seen_input, bars = st.columns([1, 1, 2])
-        crop.image(charts.for_display(p.steps[0].image), caption="its ink")
+        crop.image(
+            charts.for_display(p.steps[0].image, square=True),
+            caption="its ink",
+            width=STEP_WIDTH,
+        )
         seen_input.image(
             charts.pixelated(p.input, charts.ENLARGE),
             caption="the 28x28 input",

@@ -128,3 +128,12 @@ def test_to_uint8_scales_other_integer_types():
 def test_for_display_pixelates_only_small_images():
     assert charts.for_display(np.zeros((28, 28), np.float32)).shape == (168, 168)
     assert charts.for_display(np.zeros((100, 80, 3), np.uint8)).shape == (100, 80, 3)
+
+
+def test_for_display_can_pad_to_a_centred_square():
+    strip = np.ones((20, 6), np.float32)  # a thin 1, fitted
+    shown = charts.for_display(strip, square=True)
+    assert shown.shape == (20 * charts.ENLARGE, 20 * charts.ENLARGE)
+    columns = np.flatnonzero(shown.max(axis=0))
+    assert (columns[0], columns[-1] + 1) == (7 * charts.ENLARGE, 13 * charts.ENLARGE)
+    assert charts.for_display(np.ones((40, 50, 3)), square=True).shape == (50, 50, 3)

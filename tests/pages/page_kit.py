@@ -7,11 +7,9 @@ wrong reading points at the app, not at the handwriting.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -21,26 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # s: the first run imports Keras and loads the model
 
 
-def missing(what: str) -> None:
-    """Under CI a missing dependency fails the test; elsewhere it skips it."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is missing (CI=true)")
-    pytest.skip(f"{what} is missing")
-
-
 def page(name: str) -> AppTest:
     """An AppTest for a file under the project root, e.g. "pages/draw.py"."""
     return AppTest.from_file(str(ROOT / name), default_timeout=TIMEOUT)
-
-
-def page_text(node) -> str:
-    """All text values inside an AppTest node, in order, one per line."""
-    parts = []
-    for element in node:
-        value = getattr(element, "value", None)
-        if isinstance(value, str):
-            parts.append(value)
-    return "\n".join(parts)
 
 
 def canvas_state(ink: np.ndarray) -> dict:
