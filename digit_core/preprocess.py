@@ -46,7 +46,7 @@ class Step:
     """One stage of the pipeline, for the app's "what the model sees" view."""
 
     name: str
-    image: NDArray  # (h, w) or (h, w, 3); float32 in [0, 1] or uint8
+    image: NDArray  # (h, w) or (h, w, 2-4); float32 in [0, 1], or the input's uint8/16
     caption: str
 
 
@@ -62,12 +62,11 @@ class Page:
 # helpers
 
 
-def as_float(image: NDArray) -> NDArray[np.float32]:
-    """Any numeric array as float32 in [0, 1], channels last (h, w, c).
+def _checked(image: NDArray) -> NDArray:
+    """The array as a picture, (h, w) or (h, w, 2-4), not converted.
 
-    Integers are scaled by their type's range (uint8 /255, uint16 /65535);
-    floats and other types by their observed range when it exceeds [0, 1].
-    Raises ImageDecodeError for shapes or values that are not a picture.
+    Raises ImageDecodeError for shapes that are not a picture and
+    ImageTooLargeError over MAX_PIXELS.
     """
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[2] == 1:
@@ -83,6 +82,17 @@ def as_float(image: NDArray) -> NDArray[np.float32]:
     if array.shape[0] * array.shape[1] > MAX_PIXELS:
         msg = f"{array.shape[1]}x{array.shape[0]} pixels is over {MAX_PIXELS}"
         raise ImageTooLargeError(msg)
+    return array
+
+
+def as_float(image: NDArray) -> NDArray[np.float32]:
+    """Any numeric array as float32 in [0, 1], channels last (h, w, c).
+
+    Integers are scaled by their type's range (uint8 /255, uint16 /65535);
+    floats and other types by their observed range when it exceeds [0, 1].
+    Raises ImageDecodeError for shapes or values that are not a picture.
+    """
+    array = _checked(image)
     if array.dtype == np.bool_:
         return array.astype(np.float32)
     if array.dtype == np.uint8:
@@ -108,15 +118,27 @@ def as_float(image: NDArray) -> NDArray[np.float32]:
     return np.clip(values, 0.0, 1.0).astype(np.float32)
 
 
-def _downsize(
-    image: NDArray[np.float32], max_side: int = MAX_SIDE
-) -> tuple[NDArray[np.float32], float]:
+def _downsize(image: NDArray, max_side: int = MAX_SIDE) -> tuple[NDArray, float]:
+    """Shrink so the longer side is at most max_side; the dtype is kept."""
     h, w = image.shape[:2]
     scale = min(1.0, max_side / max(h, w))
     if scale == 1.0:
         return image, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _gray(image: NDArray) -> NDArray:
+    """Drop colour channels that are all equal: (h, w, 3|4) -> (h, w) or (h, w, 2).
+
+    Canvases, scans and MNIST are gray: one channel is a third of the work.
+    """
+    if image.ndim != 3 or image.shape[2] < 3:
+        return image
+    red, green, blue = image[..., 0], image[..., 1], image[..., 2]
+    if not (np.array_equal(red, green) and np.array_equal(green, blue)):
+        return image
+    return red if image.shape[2] == 3 else image[..., [0, 3]]
 
 
 def _composite(image: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -204,6 +226,8 @@ def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
         slant = (3, 1) if horizontal else (1, 3)  # (rows, cols): tolerate a slight tilt
         kernel = (1, run) if horizontal else (run, 1)
         tolerant = cv2.dilate(mask, np.ones(slant, np.uint8))
+        if tolerant.sum(axis=1 if horizontal else 0).max() < run:
+            continue  # no row (column) has enough ink to hold a line: skip the work
         lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(lines)
         extent = cv2.CC_STAT_HEIGHT if horizontal else cv2.CC_STAT_WIDTH
@@ -235,7 +259,7 @@ def _stretch(ink: NDArray[np.float32]) -> NDArray[np.float32]:
     threshold = otsu / 255 * peak
     near_ink = cv2.dilate(strong, np.ones((5, 5), np.uint8)).astype(bool)
     paper = ink[~near_ink]
-    noise = float(np.percentile(paper, 99.5)) if paper.size else 0.0
+    noise = float(np.percentile(paper, 99.5)) if paper.any() else 0.0
     floor = min(max(noise * 1.2 + 0.02, 0.02), 0.6 * threshold)
     full = float(np.percentile(ink[strong.astype(bool)], 75)) if strong.any() else peak
     if full - floor < MIN_CONTRAST:
@@ -251,9 +275,12 @@ def prepare(image: NDArray) -> Page:
 
     image: (h, w), (h, w, 1|2|3|4) array of any numeric dtype (see as_float).
     """
-    original = as_float(image)
-    working, scale = _downsize(original)
-    flat = _composite(working)
+    array = _checked(image)
+    if array.dtype in (np.uint8, np.uint16):  # shrink before converting: less work
+        working, scale = _downsize(array)
+    else:
+        working, scale = _downsize(as_float(array))
+    flat = _composite(as_float(_gray(working)))
     dark_ink = float(np.median(_border(flat).mean(axis=1))) > 0.5
     paper = _paper(flat, dark_ink)
     ink = _ink(flat, paper, dark_ink)
@@ -286,11 +313,13 @@ def pen_width(ink: NDArray[np.float32]) -> float:
     return stroke_width(ink > 0.5)
 
 
-def _set_pen(crop: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Thicken or thin strokes so that, once fitted to 20 px, they look like MNIST's."""
+def _set_pen(crop: NDArray[np.float32], width: float) -> NDArray[np.float32]:
+    """Thicken or thin strokes so that, once fitted to 20 px, they look like MNIST's.
+
+    width: the crop's pen_width, measured once by the caller.
+    """
     h, w = crop.shape
     scale = BOX / max(h, w)  # crop pixels -> 28x28 pixels
-    width = pen_width(crop)
     if width == 0.0:
         return crop
     ratio = width * scale / MNIST_PEN
@@ -329,14 +358,15 @@ def digit_input(
     """
     x, y, w, h = ink_bbox(ink)
     crop = ink[y : y + h, x : x + w]
-    pen = _set_pen(crop)
+    width = pen_width(crop)
+    pen = _set_pen(crop, width)
     x, y, w, h = ink_bbox(pen)
     fitted = fit_box(pen[y : y + h, x : x + w])
     centred = center_by_mass(fitted)
     centred = centred / max(float(centred.max()), 1e-3)
     steps = (
         Step("crop", crop, "the digit's ink"),
-        Step("pen", pen, f"pen width {pen_width(crop):.1f} px -> MNIST-like"),
+        Step("pen", pen, f"pen width {width:.1f} px -> MNIST-like"),
         Step("fitted", fitted, f"fitted to {BOX} px, aspect kept"),
         Step("centred", centred, "28x28, centre of mass in the middle"),
     )

@@ -6,14 +6,14 @@
     reading.predictions[0]    # digit, confidence, probabilities, box, input
 
 One Recognizer serves every session of the app: it is thread-safe. Pictures are
-preprocessed in the calling thread (OpenCV releases the GIL) and only the
-model call is serialised, batched over all digits of a picture.
+preprocessed in the calling thread (OpenCV releases the GIL); the model runs
+as one traced TensorFlow graph (model.inference), which threads may call at
+once, batched over all digits of a picture.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +146,7 @@ class Recognizer:
         self.model = net
         self.model_path = model_path
         self.card = card
-        self._lock = threading.Lock()
-        self.predict(np.zeros((1, 28, 28), np.float32))  # build the graph once, now
+        self._run = model_lib.inference(net)  # traced once, now; thread-safe
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Recognizer:
@@ -159,8 +158,7 @@ class Recognizer:
 
     def predict(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
         """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
-        with self._lock:  # Keras models are not documented as safe to call at once
-            return model_lib.predict(self.model, inputs)
+        return model_lib.predict(self.model, inputs, run=self._run)
 
     def recognize(self, image: ImageSource, mode: str = "auto") -> Reading:
         """Read the digits in one picture (path, bytes, PIL image or array).

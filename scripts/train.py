@@ -3,6 +3,7 @@
     python scripts/train.py --preset fast --epochs 3
     python scripts/train.py --preset standard --epochs 30 --augment \
         --checkpoint-dir runs/standard-ckpt --out runs/standard.keras
+    python scripts/train.py --my-digits ~/.local/share/digit-studio/my_digits.sqlite
 
 Every TrainConfig field is an option (see --help). The model and its card are
 written atomically: Ctrl-C never leaves a half-written model. With
@@ -20,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root
 
 from digit_core import model as model_lib  # noqa: E402
+from digit_core import samples  # noqa: E402
 from digit_core.errors import DigitError  # noqa: E402
 from digit_core.train import EpochMetrics, Listener, Progress, TrainConfig, train  # noqa: E402
 
@@ -33,9 +35,12 @@ HELP = {
     "validation_split": "fraction of the training set held out to pick the best epoch",
     "augment": "distort training images (affine, elastic, pen width, styles)",
     "train_size": "use only this many training images (quick demos)",
-    "seed": "random seed for split, shuffling, augmentation and weights",
+    "seed": "random seed for shuffling, augmentation and weights",
+    "split_seed": "random seed for the validation split (keep it for ensembles)",
     "init_model": "start from this .keras model's weights (same preset)",
     "data_path": "MNIST .npz (default: $DIGITS_MNIST_PATH, data/mnist.npz, download)",
+    "my_digits": f"also train on this 'my digits' file (app: {samples.store_path()})",
+    "my_digits_weight": "times each of my digits is trained on an epoch (0: test only)",
 }
 
 
@@ -59,7 +64,9 @@ def parser() -> argparse.ArgumentParser:
             kind = (
                 type(default)
                 if default is not None
-                else (str if f.name in ("data_path", "init_model") else int)
+                else (
+                    str if f.name in ("data_path", "init_model", "my_digits") else int
+                )
             )
             p.add_argument(
                 flag,
@@ -135,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             f"test accuracy {card.test_accuracy:.4%};"
             f" wrote {args.out} ({card.file_size / 1e6:.2f} MB)"
         )
+        mine = card.extra.get("my_digits")
+        if mine and mine["accuracy"] is not None:
+            held_out = mine["held_out"]
+            print(f"my digits accuracy {mine['accuracy']:.2%} ({held_out} held out)")
     return 0
 
 
