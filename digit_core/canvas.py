@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
@@ -32,9 +33,10 @@ def ink_mask(
     rgba: (h, w, 4) uint8. Transparent pixels never count, so a canvas that was
     cleared to transparent black reads as blank too. Returns (h, w) bool.
     """
-    colour = rgba[..., :3].astype(np.int16)
-    far = (np.abs(colour - np.int16(background)) > INK_DIFFERENCE).any(axis=2)
-    return far & (rgba[..., 3] >= 128)
+    colour = np.ascontiguousarray(rgba[..., :3])
+    distance = cv2.absdiff(colour, np.full_like(colour, background))  # no overflow
+    farthest = cv2.max(cv2.max(distance[..., 0], distance[..., 1]), distance[..., 2])
+    return (farthest > INK_DIFFERENCE) & (rgba[..., 3] >= 128)
 
 
 def drawing(

@@ -9,6 +9,9 @@ noisy machine:
   `model.predict` on the same model and image: the ratio must be >= 20;
 - batch throughput of `Recognizer.recognize_many`;
 - recognition p95 with 30 threads at once (a class on one server);
+- the Draw page's server-side work after a stroke on its 280x280 canvas
+  (decode the canvas, recognise, build the charts) p95 for one user (<= 150 ms)
+  and for 30 sessions drawing at once (<= 1 s);
 - wall time for the `fast` preset to reach 99.0% MNIST test accuracy against
   keras.io's mnist_convnet reference trained to 99.0% in the same run (<= 0.4);
 - peak resident memory.
@@ -35,8 +38,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root
 
-from digit_core import Recognizer  # noqa: E402
+from digit_core import Recognizer, canvas, charts  # noqa: E402
 from digit_core.data import load_mnist  # noqa: E402
+from digit_core.errors import DigitError  # noqa: E402
 from digit_core.train import EpochMetrics, Listener, TrainConfig, train  # noqa: E402
 
 TARGET = 0.99  # the accuracy both trainings race to
@@ -86,6 +90,47 @@ def picture(digit: np.ndarray) -> np.ndarray:
     canvas = np.full((280, 280), 255, np.uint8)
     canvas[40:240, 40:240] = 255 - big
     return canvas
+
+
+def canvas_strokes(count: int) -> list[np.ndarray]:
+    """What the Draw page's canvas sends: white strokes on black, (280, 280, 4) RGBA.
+
+    Template digits at a finger's pen width, one or two to a picture (a number).
+    """
+    from digit_core.strokes import TEMPLATES, render
+
+    rng = np.random.default_rng(0)
+    pictures = []
+    for i in range(count):
+        digits = rng.integers(0, 10, size=1 + i % 2)
+        size = 220 // len(digits)
+        ink = np.zeros((280, 280), np.float32)
+        for j, d in enumerate(digits):
+            styles = TEMPLATES[int(d)]
+            glyph = render(styles[i % len(styles)], size=size)
+            top, left = 30, 30 + j * size
+            ink[top : top + size, left : left + size] = glyph
+        rgba = np.zeros((280, 280, 4), np.uint8)
+        rgba[..., :3] = np.round(ink * 255).astype(np.uint8)[..., None]
+        rgba[..., 3] = 255
+        pictures.append(rgba)
+    return pictures
+
+
+def after_a_stroke(recognizer: Recognizer, image_data: np.ndarray) -> None:
+    """The Draw page's work after a stroke, "What the model sees" open.
+
+    The same calls pages/draw.py makes, plus the JSON Streamlit sends.
+    """
+    picture = canvas.drawing(image_data)
+    reading = recognizer.recognize(picture, mode="auto")
+    charts.probability_bars([p.probabilities for p in reading.predictions]).to_json()
+    if len(reading.predictions) > 1:
+        boxes = [p.box for p in reading.predictions]
+        charts.with_boxes(picture, boxes, [str(p.digit) for p in reading.predictions])
+    for p in reading.predictions:
+        for step in (*reading.steps, *p.steps):
+            charts.for_display(step.image, square=True)
 
 
 def reference_time_to_target(mnist: Any, log: Callable[[str], None]) -> dict[str, Any]:
@@ -142,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     repeats = 30 if args.quick else 200
-    mnist = load_mnist(args.data_path)
-    recognizer = Recognizer.load(args.model)
+    try:
+        mnist = load_mnist(args.data_path)
+        recognizer = Recognizer.load(args.model)
+    except DigitError as err:
+        print(f"error: {err.user_message}\n({err})", file=sys.stderr)
+        return 1
     image = picture(mnist.x_test[0])
     single = np.asarray(mnist.x_test[:1], np.float32)[..., None] / 255
 
@@ -174,6 +223,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     results["recognize_30_threads"] = asdict(crowd)
     log(f"30 threads: recognize p50 {crowd.p50_ms:.1f} ms, p95 {crowd.p95_ms:.1f} ms")
+
+    strokes = canvas_strokes(60)
+    one_user = latency(lambda: after_a_stroke(recognizer, strokes[0]), repeats)
+    whole_class = concurrent_latency(
+        lambda i: after_a_stroke(recognizer, strokes[i % len(strokes)]),
+        threads=30,
+        per_thread=3 if args.quick else 10,
+    )
+    results["draw_page_one_user"] = asdict(one_user)
+    results["draw_page_30_sessions"] = asdict(whole_class)
+    log(
+        f"Draw page after a stroke: p95 {one_user.p95_ms:.1f} ms for one user, "
+        f"{whole_class.p95_ms:.0f} ms with 30 sessions at once"
+    )
 
     if not args.quick:
         reference = reference_time_to_target(mnist, log)
