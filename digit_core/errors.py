@@ -45,9 +45,51 @@ class DatasetNotFoundError(DigitError):
     )
 
 
+class UspsNotFoundError(DatasetNotFoundError):
+    user_message = (
+        "The USPS digits (usps.npz) could not be loaded. Put usps.npz in "
+        "../shared/data/ beside the project, or give its path."
+    )
+
+
 class ModelLoadError(DigitError):
     user_message = "The model file could not be loaded; it may be missing or damaged."
 
 
 class JobError(DigitError):
     user_message = "The training job could not be started or has failed."
+
+
+class JobBusyError(JobError):
+    user_message = (
+        "A training job is already running, started here or in another tab. "
+        "Watch it below, or stop it before starting another."
+    )
+
+
+class RunNotFoundError(DigitError):
+    user_message = (
+        "That trained model is gone or damaged; it may have been deleted in "
+        "another tab. Reload the page to see the runs that are left."
+    )
+
+
+class SamplesError(DigitError):
+    user_message = (
+        'The "my digits" database could not be used: it may be missing, busy or '
+        "on a full or read-only disk. Try again, or set DIGITS_SAMPLES_PATH."
+    )
+
+
+class SamplesDamagedError(SamplesError):
+    user_message = (
+        'The "my digits" database is damaged or is not a "my digits" file. '
+        "Move it aside (it is kept as a backup) and start with an empty one."
+    )
+
+
+class SamplesImportError(SamplesError):
+    user_message = (
+        'That file is not a "my digits" export. Choose an .npz file made with '
+        "Export on the My digits page."
+    )

@@ -35,6 +35,14 @@ def mnist_path() -> Path | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def my_digits_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's "my digits" store: a file of its own, never the user's."""
+    path = tmp_path / "my_digits.sqlite"
+    monkeypatch.setenv("DIGITS_SAMPLES_PATH", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def mnist():
     """digit_core.data.Mnist, loaded once; no download is attempted."""
