@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,22 @@ class ModelCard:
         raw["confusion_matrix"] = tuple(map(tuple, raw["confusion_matrix"]))
         raw["history"] = tuple(raw["history"])
         return cls(**raw)
+
+
+def ensemble(members: Sequence[Any], name: str = "ensemble") -> Any:
+    """One model that averages the members' probabilities (same input, 10 outputs).
+
+    Members trained from different seeds make different mistakes, so their mean
+    is more accurate than any one of them; it costs one forward pass each.
+    Members are renamed member_1, member_2, ... so one file can hold them.
+    """
+    import keras
+
+    inputs = keras.Input(INPUT_SHAPE, name="digits")
+    for i, member in enumerate(members, start=1):
+        member.name = f"member_{i}"
+    outputs = keras.layers.Average(name="mean")([m(inputs) for m in members])
+    return keras.Model(inputs, outputs, name=name)
 
 
 def card_path(model_path: Path) -> Path:

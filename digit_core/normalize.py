@@ -8,6 +8,8 @@ augmentation end here, so the network always sees inputs made the same way.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +19,8 @@ from digit_core.errors import EmptyImageError
 SIZE = 28  # MNIST frame, pixels
 BOX = 20  # MNIST fits the ink's bounding box in 20x20
 INK_FLOOR = 1e-3  # below this a pixel counts as background when cropping
+CENTRE_SLACK = 0.45  # MNIST's mass centres lie anywhere within 0.5 px of the centre;
+# the margin keeps a tie (its centre at x.5, a box of even width) off that edge
 
 
 def ink_bbox(
@@ -53,13 +57,29 @@ def fit_box(ink: NDArray[np.float32], box: int = BOX) -> NDArray[np.float32]:
     return np.clip(cv2.resize(ink, size, interpolation=interpolation), 0.0, 1.0)
 
 
-def center_by_mass(box: NDArray[np.float32], size: int = SIZE) -> NDArray[np.float32]:
+def _whole_shift(offset: float) -> float:
+    """Whole pixels, plus only the sub-pixel part that brings the centre within slack.
+
+    Example: 4.3 -> 4.0 (0.3 px off is left alone); 4.5 -> 4.05 (0.45 px off).
+    """
+    whole = round(offset)
+    rest = offset - whole
+    return whole + math.copysign(max(0.0, abs(rest) - CENTRE_SLACK), rest)
+
+
+def center_by_mass(
+    box: NDArray[np.float32], size: int = SIZE, *, whole: bool = False
+) -> NDArray[np.float32]:
     """Place a fitted digit in a size x size frame, centre of mass at the middle.
 
     MNIST digits were centred by mass, not by bounding box, so that is what the
     CNN has learned; on MNIST the mean mass centre is pixel (14.0, 14.0),
     0-indexed (measured on the test set). The shift is sub-pixel (bilinear), so
     the centre lands within a small fraction of a pixel of (size/2, size/2).
+    whole: move by whole pixels, as MNIST's digits were (their centres lie
+    anywhere within 0.5 px of the middle), and sub-pixel only as far as brings
+    the centre within CENTRE_SLACK. For boxes that were not resampled (an MNIST
+    digit): a fractional shift would blur their crisp strokes.
     box: (h, w) float32 in [0, 1], ink high, h and w <= size. Not modified.
     """
     mass = float(box.sum())
@@ -69,7 +89,10 @@ def center_by_mass(box: NDArray[np.float32], size: int = SIZE) -> NDArray[np.flo
     cy = float((rows * box).sum()) / mass
     cx = float((cols * box).sum()) / mass
     centre = size / 2
-    shift = np.float32([[1, 0, centre - cx], [0, 1, centre - cy]])
+    dx, dy = centre - cx, centre - cy
+    if whole:
+        dx, dy = _whole_shift(dx), _whole_shift(dy)
+    shift = np.float32([[1, 0, dx], [0, 1, dy]])
     framed = cv2.warpAffine(
         box, shift, (size, size), flags=cv2.INTER_LINEAR, borderValue=0.0
     )
@@ -85,5 +108,5 @@ def to_mnist(ink: NDArray[np.float32]) -> NDArray[np.float32]:
     Returns (28, 28) float32 in [0, 1].
     """
     x, y, w, h = ink_bbox(ink)
-    framed = center_by_mass(fit_box(ink[y : y + h, x : x + w]))
+    framed = center_by_mass(fit_box(ink[y : y + h, x : x + w]), whole=max(w, h) == BOX)
     return framed / max(float(framed.max()), INK_FLOOR)

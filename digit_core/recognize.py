@@ -14,7 +14,7 @@ once, batched over all digits of a picture.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from digit_core.segment import MODES
 
 Box = tuple[int, int, int, int]  # x, y, w, h in input pixels
 UNSURE_BELOW = 0.6  # confidence under which the app says it is unsure
+Predict = Callable[[NDArray[np.float32]], NDArray[np.float32]]  # (N, 28, 28) -> (N, 10)
+DigitInput = tuple[NDArray[np.float32], tuple[Step, ...]]  # preprocess.digit_input's
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +83,18 @@ class _Prepared:
     steps: tuple[Step, ...]
     size: tuple[int, int]
     mode: str
+    probabilities: NDArray[np.float32] | None = None  # (N, 10) when the judge read all
 
 
-def _prepare(image: ImageSource, mode: str) -> _Prepared:
-    """Decode, clean and segment one picture; no model involved (thread-parallel)."""
+def _prepare(
+    image: ImageSource, mode: str, predict: Predict | None = None
+) -> _Prepared:
+    """Decode, clean and segment one picture (thread-parallel).
+
+    The model is involved only through `predict`, which segmentation's judge
+    calls to settle doubtful places; the judge's inputs and readings are kept
+    so that no digit is prepared or read twice.
+    """
     if mode not in MODES:
         msg = f"mode must be one of {', '.join(MODES)}, not {mode!r}"
         raise ValueError(msg)
@@ -92,22 +102,52 @@ def _prepare(image: ImageSource, mode: str) -> _Prepared:
     size = (int(array.shape[1]), int(array.shape[0])) if array.ndim >= 2 else (0, 0)
     try:
         page = preprocess.prepare(array)
-        found = segment.segment(page.ink, mode)
+        judge, seen = _keeping_judge(predict)
+        found = segment.segment(page.ink, mode, judge)
     except EmptyImageError:
         shown = preprocess.as_float(array)
         return _Prepared(
             (), (), (), (Step("input", shown, "the picture as given"),), size, mode
         )
-    inputs, boxes, steps = [], [], []
+    inputs, boxes, steps, read = [], [], [], []
     for part in found:
+        kept = seen.get(id(part.ink))
         try:
-            digit, digit_steps = preprocess.digit_input(part.ink)
+            if kept is not None and kept[0] is part.ink:
+                digit, digit_steps = kept[1]
+            else:
+                digit, digit_steps = preprocess.digit_input(part.ink)
         except EmptyImageError:
             continue
         inputs.append(digit)
         boxes.append(segment.to_input_box(part.box, page.scale, size))
         steps.append(digit_steps)
-    return _Prepared(tuple(inputs), tuple(boxes), tuple(steps), page.steps, size, mode)
+        read.append(part.probabilities)
+    known = None
+    if read and all(p is not None for p in read):
+        known = np.stack(read).astype(np.float32)
+    return _Prepared(
+        tuple(inputs), tuple(boxes), tuple(steps), page.steps, size, mode, known
+    )
+
+
+def _keeping_judge(
+    predict: Predict | None,
+) -> tuple[segment.Judge | None, dict[int, tuple[NDArray, DigitInput]]]:
+    """segment.segment's judge over `predict`, and what it prepared, by ink id.
+
+    The ink is kept beside its input, so an id is matched only to its array.
+    """
+    seen: dict[int, tuple[NDArray, DigitInput]] = {}
+    if predict is None:
+        return None, seen
+
+    def judge(inks: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+        prepared = [preprocess.digit_input(ink) for ink in inks]
+        seen.update((id(ink), (ink, p)) for ink, p in zip(inks, prepared, strict=True))
+        return predict(np.asarray([p[0] for p in prepared], np.float32))
+
+    return judge, seen
 
 
 def _reading(prepared: _Prepared, probabilities: NDArray[np.float32]) -> Reading:
@@ -160,13 +200,25 @@ class Recognizer:
         """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
         return model_lib.predict(self.model, inputs, run=self._run)
 
+    def judge(self, inks: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
+        """Class probabilities (N, 10) of N pieces of ink, in one model call.
+
+        A segment.Judge: each piece (h, w) float32 in [0, 1], ink high, with
+        some ink, goes through preprocess.digit_input like a digit would.
+        """
+        judge, _ = _keeping_judge(self.predict)
+        assert judge is not None
+        return judge(inks)
+
     def recognize(self, image: ImageSource, mode: str = "auto") -> Reading:
         """Read the digits in one picture (path, bytes, PIL image or array).
 
         A blank picture gives a Reading with no digits; a file that is not a
         usable image raises ImageDecodeError or ImageTooLargeError.
         """
-        prepared = _prepare(image, mode)
+        prepared = _prepare(image, mode, self.predict)
+        if prepared.probabilities is not None:
+            return _reading(prepared, prepared.probabilities)
         return _reading(
             prepared, self.predict(np.asarray(prepared.inputs).reshape(-1, 28, 28))
         )
@@ -174,21 +226,30 @@ class Recognizer:
     def recognize_many(
         self, sources: Sequence[ImageSource], mode: str = "auto"
     ) -> list[Reading | DigitError]:
-        """Read many pictures with one batched model call; errors come back in place."""
+        """Read many pictures; errors come back in place.
+
+        Digits that segmentation's judge has not read already (all of them in
+        "single" mode) go through the model in one batched call.
+        """
         prepared: list[_Prepared | DigitError] = []
         for source in sources:
             try:
-                prepared.append(_prepare(source, mode))
+                prepared.append(_prepare(source, mode, self.predict))
             except DigitError as err:
                 prepared.append(err)
-        ready = [p for p in prepared if isinstance(p, _Prepared)]
-        inputs = [digit for p in ready for digit in p.inputs]
+        waiting = [
+            p for p in prepared if isinstance(p, _Prepared) and p.probabilities is None
+        ]
+        inputs = [digit for p in waiting for digit in p.inputs]
         probabilities = self.predict(np.asarray(inputs, np.float32).reshape(-1, 28, 28))
         results: list[Reading | DigitError] = []
         start = 0
         for item in prepared:
             if isinstance(item, DigitError):
                 results.append(item)
+                continue
+            if item.probabilities is not None:
+                results.append(_reading(item, item.probabilities))
                 continue
             stop = start + len(item.inputs)
             results.append(_reading(item, probabilities[start:stop]))

@@ -4,11 +4,18 @@ Steps: ink components (8-connected); specks of noise dropped; fragments of one
 digit grouped (the detached bar of a 5, a 4 or 7 in two strokes, a broken
 line); groups too wide for one digit cut where the ink is thinnest. Boxes are
 in the coordinates of the ink image given; `to_input_box` maps them back.
+
+Geometry alone cannot tell a wide 0 from two touching digits, nor a 0 drawn as
+"(" ")" from two 1s. Given a judge (a classifier, Recognizer.judge), doubtful
+places are settled by reading: a part that is wide or read unsurely is cut
+along the drop-fall paths that cross the least ink, two close neighbours are
+joined, each only when the new reading is much surer than the old one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -34,9 +41,29 @@ MIN_PART = 0.1  # each part at least this wide, in the group's heights (a narrow
 WIDE = 1.2  # width/height of one MNIST digit is below this 96% of the time, and...
 FULL = 0.9  # ...a narrower group is cut only into parts this tall (a 1 touching a 4)
 JUNCTION = 2.0  # ...that meet at a point: a valley at most this many strokes wide
+# With a judge: candidate cuts are drop-fall paths (a drop slipping down between
+# two digits), the cheapest ones ending...
+CANDIDATES = 4  # ...in this many places...
+APART = 0.2  # ...this many part heights apart
+SLANT = 0.1  # a path's cost per sideways step, in ink pixels: straight on paper
+CROSS = 2.5  # a cut crosses at most this many strokes' worth of ink pixels
+JOIN_GAP = 0.1  # neighbours at most this many heights apart may be one digit...
+JOIN_WIDE = 1.6  # ...when together at most this wide for their height
+# The network reads two touching digits as one with confidence, so a reading
+# is trusted only as far as its shape fits: width/height above MNIST train's
+# 99th percentile for the class read (ink > INK) makes it UNFIT.
+WIDEST = (1.43, 1.0, 1.67, 1.25, 1.25, 1.67, 1.11, 1.25, 1.25, 1.05)
+UNFIT = 0.1  # an unfit reading counts as this sure at most
+SURE = 0.9  # a new reading needs each digit this sure (shape counted)...
+DOUBT = 0.05  # ...replaces only a reading this doubtful (1 - probability)...
+CLEAR = 5.0  # ...and must have this many times less doubt
+ONE_TALL = 0.75  # any stroke reads as a 1: a cut-off 1 is this tall beside the other
 MODES = ("auto", "single", "multi")
 
 Box = tuple[int, int, int, int]  # x, y, w, h
+Judge = Callable[[Sequence[NDArray[np.float32]]], NDArray[np.float32]]
+"""Class probabilities (N, 10) for N pieces of ink, each (h, w) float32 in
+[0, 1], ink high, cropped to its ink (Recognizer.judge)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +72,7 @@ class Segment:
 
     box: Box  # in the ink image's pixels
     ink: NDArray[np.float32]  # (h, w) of the box, only this digit's ink
+    probabilities: NDArray[np.float32] | None = None  # (10,) the judge's, if judged
 
 
 @dataclass(slots=True)
@@ -224,6 +252,198 @@ def _split(ink: NDArray[np.float32]) -> list[tuple[int, int]]:
     return left + [(column + a, column + b) for a, b in right]
 
 
+# reading doubtful places (with a judge)
+
+
+def _paths(
+    mask: NDArray[np.bool_], lo: int, hi: int, enter: float, apart: int
+) -> list[tuple[NDArray[np.intp], int]]:
+    """Top-to-bottom paths through columns [lo, hi) that cross the least ink.
+
+    One column per row, moving at most one column a row, so a path slips down
+    the paper between two digits and crosses ink only where they touch (a drop
+    falling between them). Each entry into ink costs `enter` pixels more, so
+    one junction beats crossing two thin strokes. Gives the best path ending in
+    each stretch of `apart` columns, cheapest first, as (column per row, ink
+    pixels crossed).
+    """
+    ink = mask[:, lo:hi]
+    height, width = ink.shape
+    wall = np.ones(1, bool)
+    total = ink[0] * (1.0 + enter)
+    step = np.zeros((height, width), np.intp)
+    columns = np.arange(width)
+    for row in range(1, height):
+        above, entry = ink[row - 1], ink[row] * enter
+        came = np.stack(
+            (  # from the column to the left, straight above, to the right
+                np.concatenate(([np.inf], total[:-1]))
+                + SLANT
+                + entry * ~np.concatenate((wall, above[:-1])),
+                total + entry * ~above,
+                np.concatenate((total[1:], [np.inf]))
+                + SLANT
+                + entry * ~np.concatenate((above[1:], wall)),
+            )
+        )
+        choice = came.argmin(axis=0)
+        total = came[choice, columns] + ink[row]
+        step[row] = choice - 1
+    ends: list[int] = []
+    for end in np.argsort(total, kind="stable").tolist():
+        if all(abs(end - e) >= apart for e in ends):
+            ends.append(end)
+        if len(ends) == CANDIDATES:
+            break
+    found = []
+    for column in ends:
+        path = np.empty(height, np.intp)
+        for row in range(height - 1, -1, -1):
+            path[row] = column
+            column += step[row, column]
+        found.append((path + lo, int(ink[np.arange(height), path].sum())))
+    return found
+
+
+def _as_group(part: Segment) -> _Group:
+    x, y, w, h = part.box
+    return _Group([], x, y, x + w, y + h)
+
+
+def _halves(part: Segment) -> list[list[Segment]]:
+    """Ways to cut `part` in two digits, left then right, along drop-fall paths.
+
+    Each cut crosses little ink and leaves two parts wide enough, neither a
+    fragment hanging from the other; the judge chooses among them.
+    """
+    mask = part.ink > INK
+    height, width = mask.shape
+    low = max(1, round(MIN_PART * height))
+    if width < 2 * low + 1:
+        return []
+    stroke = stroke_width(mask)
+    apart = max(1, round(APART * height))
+    x, y = part.box[:2]
+    found = []
+    for path, crossed in _paths(mask, low, width - low, 2 * stroke, apart):
+        if crossed > CROSS * stroke:
+            continue
+        left = np.arange(width) < path[:, None]
+        a = _trimmed(x, y, np.where(left, part.ink, 0.0).astype(np.float32))
+        b = _trimmed(x, y, np.where(left, 0.0, part.ink).astype(np.float32))
+        if a is None or b is None or min(a.box[2], b.box[2]) < low:
+            continue
+        small, big = sorted((_as_group(a), _as_group(b)), key=lambda g: g.height)
+        if not _is_fragment(small, big):
+            found.append([a, b])
+    return found
+
+
+def _joined(a: Segment, b: Segment) -> Segment | None:
+    """`a` and `b` as one digit, when they are close and together digit-shaped."""
+    whole, other = _as_group(a), _as_group(b)
+    if _gap(whole, other) > JOIN_GAP * max(whole.height, other.height):
+        return None
+    whole.absorb(other)
+    if whole.width > JOIN_WIDE * whole.height:
+        return None
+    ink = np.zeros((whole.height, whole.width), np.float32)
+    for part in (a, b):
+        x, y, w, h = part.box
+        view = ink[y - whole.y0 : y - whole.y0 + h, x - whole.x0 : x - whole.x0 + w]
+        np.maximum(view, part.ink, out=view)
+    return Segment((whole.x0, whole.y0, whole.width, whole.height), ink)
+
+
+def _sure(digit: Segment) -> float:
+    """The judge's confidence in `digit`, times UNFIT when too wide for its class."""
+    assert digit.probabilities is not None
+    read = int(digit.probabilities.argmax())
+    fits = digit.box[2] <= WIDEST[read] * digit.box[3]
+    return float(digit.probabilities[read]) * (1.0 if fits else UNFIT)
+
+
+@dataclass(slots=True)
+class _Option:
+    """A reading of parts[start:stop] as `digits`."""
+
+    start: int
+    stop: int
+    digits: list[Segment]
+
+    def doubt(self) -> float:
+        """1 - the chance that every digit is read right (shape counted)."""
+        return 1.0 - float(np.prod([_sure(d) for d in self.digits]))
+
+    def likely(self) -> bool:
+        """False for a cut that leaves a 1 shorter than the other part, or two 1s.
+
+        The network reads any stroke as a 1; a digit cut in half gives strokes.
+        """
+        if len(self.digits) != 2 or self.stop - self.start != 1:
+            return True
+        reads = [int(d.probabilities.argmax()) for d in self.digits]  # type: ignore[union-attr]
+        heights = [d.box[3] for d in self.digits]
+        if reads == [1, 1]:
+            return False
+        return all(
+            read != 1 or height >= ONE_TALL * other
+            for read, height, other in zip(reads, heights, heights[::-1], strict=True)
+        )
+
+
+def _read(judge: Judge, options: Sequence[_Option]) -> None:
+    """Give every digit of `options` the judge's probabilities, in one call."""
+    digits = [d for option in options for d in option.digits]
+    if not digits:
+        return
+    probabilities = iter(np.asarray(judge([d.ink for d in digits]), np.float32))
+    for option in options:
+        option.digits = [
+            replace(d, probabilities=next(probabilities)) for d in option.digits
+        ]
+
+
+def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
+    """Join or cut parts where the judge reads the result clearly surer.
+
+    A new reading replaces the parts it covers when they are read with DOUBT
+    or more, each of its digits is SURE and it has CLEAR times less doubt.
+    First judge call: every part and close pairs joined; a second only when a
+    part reads doubtfully: its cuts. A clean digit costs one call, whose
+    reading the caller keeps.
+    """
+    wholes = [_Option(i, i + 1, [p]) for i, p in enumerate(parts)]
+    options = [
+        _Option(i, i + 2, [joined])
+        for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))
+        if (joined := _joined(a, b)) is not None
+    ]
+    _read(judge, [*wholes, *options])
+    cuts = [
+        _Option(i, i + 1, halves)
+        for i, whole in enumerate(wholes)
+        if whole.doubt() >= DOUBT
+        for halves in _halves(parts[i])
+    ]
+    _read(judge, cuts)
+    chosen: list[Segment] = []
+    start = 0
+    while start < len(parts):
+        best, gain = wholes[start], CLEAR
+        for option in (*options, *cuts):
+            if option.start != start:
+                continue
+            old = 1.0 - np.prod([1.0 - w.doubt() for w in wholes[start : option.stop]])
+            new = option.doubt()
+            sure = min(_sure(d) for d in option.digits)
+            if old >= DOUBT and sure >= SURE and old >= gain * new and option.likely():
+                best, gain = option, old / max(new, 1e-9)
+        chosen += best.digits
+        start = best.stop
+    return chosen
+
+
 def _segment_of(
     ink: NDArray[np.float32], labels: NDArray[np.int32], group: _Group
 ) -> NDArray[np.float32]:
@@ -247,13 +467,16 @@ def _trimmed(x: int, y: int, ink: NDArray[np.float32]) -> Segment | None:
     )
 
 
-def segment(ink: NDArray[np.float32], mode: str = "auto") -> tuple[Segment, ...]:
+def segment(
+    ink: NDArray[np.float32], mode: str = "auto", judge: Judge | None = None
+) -> tuple[Segment, ...]:
     """The digits in `ink`, left to right; EmptyImageError when there are none.
 
     ink: (h, w) float32 in [0, 1], ink high, paper exactly 0 (preprocess.prepare).
     mode: "single" reads all ink as one digit; "multi" and "auto" split it
     (auto = multi that also accepts a single digit; both give one segment for
-    one digit).
+    one digit). judge: reads doubtful places (see the module docstring); with
+    it, "multi" and "auto" segments come with their probabilities.
     """
     if mode not in MODES:
         msg = f"mode must be one of {', '.join(MODES)}, not {mode!r}"
@@ -276,6 +499,9 @@ def segment(ink: NDArray[np.float32], mode: str = "auto") -> tuple[Segment, ...]
                 segments.append(found)
     if not segments:
         raise EmptyImageError
+    segments.sort(key=lambda s: s.box[0])
+    if judge is not None:
+        segments = _judged(segments, judge)
     return tuple(sorted(segments, key=lambda s: s.box[0]))
 
 

@@ -8,7 +8,15 @@ import pytest
 
 from digit_core import strokes
 from digit_core.errors import EmptyImageError
-from digit_core.normalize import BOX, SIZE, center_by_mass, fit_box, ink_bbox, to_mnist
+from digit_core.normalize import (
+    BOX,
+    CENTRE_SLACK,
+    SIZE,
+    center_by_mass,
+    fit_box,
+    ink_bbox,
+    to_mnist,
+)
 
 
 def moments_centre(image: np.ndarray) -> tuple[float, float]:
@@ -100,6 +108,23 @@ def test_center_by_mass_of_blank_raises():
         center_by_mass(np.zeros((20, 20), np.float32))
 
 
+@pytest.mark.parametrize(("name", "box"), shapes(), ids=[n for n, _ in shapes()])
+def test_center_by_mass_by_whole_pixels(name, box):
+    """whole=True: moved by whole pixels (crisp), centre within CENTRE_SLACK px."""
+    framed = center_by_mass(box, whole=True)
+    row, col = moments_centre(framed)
+    assert abs(row - 14.0) <= CENTRE_SLACK + 1e-3, name
+    assert abs(col - 14.0) <= CENTRE_SLACK + 1e-3, name
+    assert framed.sum() == pytest.approx(box.sum(), rel=0.01)
+    # the box pasted at the nearest whole-pixel offset, blended by 5% at most a side
+    cy, cx = moments_centre(box)
+    top, left = round(14.0 - cy), round(14.0 - cx)
+    h, w = box.shape
+    pasted = np.zeros((SIZE, SIZE), np.float32)
+    pasted[top : top + h, left : left + w] = box
+    assert np.abs(framed - pasted).max() <= 2 * (0.5 - CENTRE_SLACK) + 1e-4, name
+
+
 @pytest.fixture(scope="module")
 def mnist_digits(mnist):
     return mnist.x_test[:1000].astype(np.float32) / 255.0
@@ -114,6 +139,20 @@ def test_to_mnist_leaves_mnist_digits_nearly_unchanged(mnist_digits):
     changes, shifts = np.array(changes), np.array(shifts)
     assert (changes < shifts).all(), np.flatnonzero(changes >= shifts)
     assert np.median(changes / shifts) < 0.6
+
+
+def test_mnist_digits_come_back_where_they_were(mnist_digits):
+    """MNIST was centred by whole pixels: to_mnist puts its digits back unmoved."""
+    moved = 0
+    for digit in mnist_digits[:300]:
+        rows, cols = (
+            np.flatnonzero(digit.any(axis=1)),
+            np.flatnonzero(digit.any(axis=0)),
+        )
+        if max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 != BOX:
+            continue
+        moved += not np.allclose(to_mnist(digit), digit / digit.max(), atol=0.06)
+    assert moved <= 3
 
 
 def test_to_mnist_output_is_mnist_style(mnist_digits):

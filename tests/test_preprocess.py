@@ -467,6 +467,40 @@ def test_blank_or_near_blank_raises_empty(name):
         preprocess(BLANK[name])
 
 
+def _noise_pictures() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(3)
+    salt = np.full((300, 300), 255, np.uint8)
+    salt[rng.random((300, 300)) < 0.1] = 0
+    ok, encoded = cv2.imencode(
+        ".jpg",
+        rng.integers(0, 256, (240, 320, 3), np.uint8),
+        [cv2.IMWRITE_JPEG_QUALITY, 80],
+    )
+    assert ok
+    return {
+        "uniform grey 28x28": rng.integers(0, 256, (28, 28), np.uint8),
+        "uniform grey 300x300": rng.integers(0, 256, (300, 300), np.uint8),
+        "uniform RGB 500x500": rng.integers(0, 256, (500, 500, 3), np.uint8),
+        "uniform RGBA 200x200": rng.integers(0, 256, (200, 200, 4), np.uint8),
+        "gaussian around grey": np.clip(rng.normal(128, 40, (256, 256)), 0, 255).astype(
+            np.uint8
+        ),
+        "salt and pepper 10%": salt,
+        "RGB noise as JPEG q80": cv2.imdecode(encoded, cv2.IMREAD_COLOR),
+        "float noise 2000x2000 (scaled down)": rng.random((2000, 2000)),
+    }
+
+
+NOISE = _noise_pictures()
+
+
+@pytest.mark.parametrize("name", list(NOISE), ids=list(NOISE))
+def test_random_noise_is_not_a_digit(name):
+    """Static fills the picture with "ink" but has no strokes: no digit, not a guess."""
+    with pytest.raises(EmptyImageError):
+        preprocess(NOISE[name])
+
+
 # pen width
 
 

@@ -158,6 +158,45 @@ def test_multi_reads_a_row_left_to_right_with_boxes(recognizer):
         assert covers(prediction.box, box, slack=2)
 
 
+def test_touching_digits_are_read_apart(recognizer):
+    """A 2 touching a 3 reads as one digit; segmentation's judge cuts it."""
+    two = strokes.render(strokes.TEMPLATES[2][0], size=120, thickness=0.09)
+    three = strokes.render(strokes.TEMPLATES[3][0], size=120, thickness=0.09)
+    canvas = np.zeros((300, 400), np.float32)
+    canvas[90:210, 80:200] = two
+    canvas[90:210, 170:290] = np.maximum(canvas[90:210, 170:290], three)
+    reading = recognizer.recognize(np.round(255 * (1 - canvas)).astype(np.uint8))
+    check_reading(reading, (400, 300))
+    assert reading.digits == "23"
+
+
+def test_judged_readings_are_the_model_s_readings(recognizer, mnist):
+    """Probabilities kept from segmentation's judge are what the model says."""
+    row = np.concatenate([mnist.x_test[i] for i in (3, 5, 8)], axis=1)
+    reading = recognizer.recognize(255 - np.pad(row, 12), mode="multi")
+    assert len(reading.predictions) == 3
+    inputs = np.asarray([p.input for p in reading.predictions])
+    again = recognizer.predict(inputs)
+    kept = np.asarray([p.probabilities for p in reading.predictions])
+    np.testing.assert_allclose(kept, again, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["auto", "single", "multi"])
+def test_a_clean_digit_costs_one_model_call(recognizer, monkeypatch, mode):
+    """Segmentation's judge reads only doubtful places; its reading is reused."""
+    calls = []
+    predict = recognizer.predict
+
+    def counted(inputs: np.ndarray) -> np.ndarray:
+        calls.append(len(inputs))
+        return predict(inputs)
+
+    monkeypatch.setattr(recognizer, "predict", counted)
+    picture, _ = drawn(4)
+    assert recognizer.recognize(picture, mode=mode).digits == "4"
+    assert calls == [1]
+
+
 def test_boxes_are_in_input_pixels_for_a_large_photo(recognizer):
     """A 3000x2000 picture is worked on scaled down; boxes come back in its pixels."""
     photo, truth = drawn(4, (2000, 3000), (700, 1800), size=480)

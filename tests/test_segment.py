@@ -2,7 +2,8 @@
 
 Numbers are composed from MNIST *test* digits at random sizes (0.6-1.6x each)
 and gaps (0-12 px), like a hand writing a row of digits; fragments, specks and
-touching digits are built from stroke templates.
+touching digits are built from stroke templates. Numbers and touching digits
+are split with the bundled model as judge, as the Recognizer splits them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from digit_core import strokes
 from digit_core.errors import EmptyImageError
 from digit_core.preprocess import prepare
-from digit_core.segment import Segment, segment, to_input_box
+from digit_core.segment import Judge, Segment, segment, to_input_box
 
 MARGIN = 16  # empty paper around a composed number, pixels
 NUMBERS = 300  # random numbers per check: 97% of 300 leaves 9 mistakes
@@ -88,8 +89,16 @@ def in_order(found: tuple[Segment, ...], spans: list[tuple[int, int]]) -> bool:
     )
 
 
-def split(picture: np.ndarray, mode: str = "multi") -> tuple[Segment, ...]:
-    return segment(prepare(picture).ink, mode)
+def split(
+    picture: np.ndarray, mode: str = "multi", judge: Judge | None = None
+) -> tuple[Segment, ...]:
+    return segment(prepare(picture).ink, mode, judge)
+
+
+@pytest.fixture
+def judge(recognizer) -> Judge:
+    """The bundled model reading pieces of ink, as Recognizer.recognize uses it."""
+    return recognizer.judge
 
 
 def template_ink(template: strokes.Template, size: int = 112) -> np.ndarray:
@@ -117,12 +126,12 @@ def roomy(ink: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 @pytest.mark.parametrize("length", [2, 4, 6])
-def test_numbers_split_into_the_right_digits_in_order(mnist, length):
+def test_numbers_split_into_the_right_digits_in_order(mnist, judge, length):
     rng = np.random.default_rng(length)
     wrong = []
     for _ in range(NUMBERS // 3):
         picture, label, spans = random_number(mnist, rng, length)
-        found = split(picture)
+        found = split(picture, judge=judge)
         if not in_order(found, spans):
             wrong.append(f"{label}: {len(found)} segments")
     rate = 1 - len(wrong) / (NUMBERS // 3)
@@ -288,13 +297,13 @@ def side_by_side(a: np.ndarray, b: np.ndarray, overlap: int) -> np.ndarray:
 
 @pytest.mark.parametrize("extra", [0, 3], ids=["just-touching", "3px-more"])
 @pytest.mark.parametrize(("left", "right"), TOUCHING)
-def test_touching_digits_are_split_in_two(left, right, extra):
+def test_touching_digits_are_split_in_two(judge, left, right, extra):
     a = template_ink(strokes.TEMPLATES[left][0])
     b = template_ink(strokes.TEMPLATES[right][0])
     touch = next(o for o in range(1, a.shape[1]) if pieces(side_by_side(a, b, o)) == 1)
     overlap = touch + extra
     picture, offset = roomy(side_by_side(a, b, overlap))
-    found = split(picture)
+    found = split(picture, judge=judge)
     assert len(found) == 2, f"{left}{right}: {[s.box for s in found]}"
     x = a.shape[1] - overlap
     centres = [offset + a.shape[1] / 2, offset + x + b.shape[1] / 2]
