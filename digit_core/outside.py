@@ -1,29 +1,36 @@
 """Checks beyond the model's own 28x28 inputs: whole pictures through the pipeline.
 
 The model's MNIST test figure says how well it reads digits already cut,
-centred and scaled the MNIST way. Users give it pictures instead, so these
-checks read pictures the way the app does (`Recognizer.recognize_many`, mode
-"single") and score what comes out:
+centred and scaled the MNIST way. Users give it pictures instead, of their own
+handwriting, so these checks read pictures the way the app does
+(`Recognizer.recognize_many`) and score what comes out:
 - MNIST test images as given: preprocessing must leave MNIST-style input alone;
 - USPS (scanned US zip-code digits, 16x16, writers not in MNIST), rendered as
-  a small scan of dark ink on light paper, as a user would upload it.
-A picture in which no digit is found counts as wrong.
+  a small scan of dark ink on light paper, as a user would upload it;
+- the outside-MNIST suites (`evaluate_outside`), read in the app's default mode
+  "auto" (a digit split in two reads wrong): "canvas strokes", stroke templates
+  drawn on the Draw page's canvas; "phone photos" of MNIST test and of USPS
+  digits; "numbers in a row", 4-digit numbers of USPS digits read whole.
+  The canvas figure is optimistic: the same stroke templates feed a small part
+  of every training batch (augment.AugmentConfig.synthetic_fraction), though
+  jittered less and drawn smaller; the other suites use no training data.
+A picture in which no digit is found counts as wrong. Every suite is seeded:
+picture i is the same in every run, so a --limit run reads a prefix of a full one.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digit_core import evaluation
-from digit_core.errors import DatasetNotFoundError, DigitError
+from digit_core import evaluation, renders
+from digit_core.errors import DigitError, UspsNotFoundError
 from digit_core.evaluation import Evaluation
 
 if TYPE_CHECKING:
@@ -33,17 +40,12 @@ if TYPE_CHECKING:
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USPS_PATH = PROJECT_ROOT.parent / "shared" / "data" / "usps.npz"
 USPS_SIDE = 16  # USPS digits are 16x16, ink stretched to fill the box
-SCALE = 4  # 16x16 -> 64x64, the size of a digit in a small scan
-MARGIN = 16  # px of paper around the digit: USPS ink touches its box's edges
-PAPER, INK = 255, 0  # uint8 levels of the rendered picture: dark ink, light paper
 CHUNK = 512  # pictures per batched model call: bounds memory, keeps batches big
-
-
-class UspsNotFoundError(DatasetNotFoundError):
-    user_message = (
-        "The USPS digits (usps.npz) could not be loaded. Put usps.npz in "
-        "../shared/data/ beside the project, or give its path."
-    )
+SUITE_SIZE = 2000  # pictures per outside suite: accuracy near 97% to +-0.4 points
+NUMBER_LENGTH = 4  # digits in each number of the "numbers in a row" suite
+SEED = 2026  # the suites' default seed
+# One random stream per suite, so that changing one suite leaves the others alone.
+CANVAS_STREAM, MNIST_PHOTO_STREAM, USPS_PHOTO_STREAM, NUMBER_STREAM = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,28 @@ class PipelineEvaluation:
 
     evaluation: Evaluation
     unread: int
+
+
+@dataclass(frozen=True, slots=True)
+class NumberEvaluation:
+    """Numbers read whole: each picture shows one number, its digits in a row."""
+
+    count: int  # numbers
+    exact: float  # fraction read exactly: every digit, nothing more
+    digit_accuracy: float  # digits read right in place, of all digits; a number
+    # split into the wrong number of digits counts all its digits wrong
+    miscounted: int  # numbers split into the wrong number of digits (none: 0)
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideEvaluation:
+    """The outside-MNIST suites, each read through the whole pipeline, mode auto."""
+
+    seed: int
+    canvas: PipelineEvaluation  # stroke templates drawn on the canvas
+    mnist_photos: PipelineEvaluation  # phone photos of MNIST test digits
+    usps_photos: PipelineEvaluation  # phone photos of USPS digits
+    numbers: NumberEvaluation  # 4-digit numbers of USPS digits, read whole
 
 
 # helpers
@@ -96,6 +120,16 @@ def _read_label(reading: Reading | DigitError) -> int:
     return reading.predictions[0].digit
 
 
+def _read_number(reading: Reading | DigitError) -> str:
+    """The digits read from a picture, left to right; "" for an error or none."""
+    return "" if isinstance(reading, DigitError) else reading.digits
+
+
+def _rng(seed: int, stream: int, index: int) -> np.random.Generator:
+    """Picture `index`'s own generator: the same picture whatever the suite's size."""
+    return np.random.default_rng([seed, stream, index])
+
+
 # actions
 
 
@@ -117,31 +151,6 @@ def load_usps(path: str | os.PathLike[str] | None = None) -> Usps:
         raise UspsNotFoundError(msg) from exc
     _validate_usps(x, y, str(path))
     return Usps(x.astype(np.float32), y.astype(np.uint8), str(path))
-
-
-def usps_pictures(
-    x: NDArray[np.floating], scale: int = SCALE, margin: int = MARGIN
-) -> list[NDArray[np.uint8]]:
-    """USPS digits drawn as pictures a user might upload: dark ink on light paper.
-
-    x: (N, 16, 16) float in [0, 1], ink high; not modified. Returns N uint8
-    arrays of (16 * scale + 2 * margin) pixels a side, paper 255, ink down to 0.
-    The upscaling is bicubic, so strokes get smooth edges as in a scan.
-    Example: with the defaults each picture is 96x96, the digit in rows and
-    columns 16..79.
-    """
-    side = USPS_SIDE * scale
-    pictures = []
-    for digit in np.asarray(x, dtype=np.float32):
-        big = cv2.resize(digit, (side, side), interpolation=cv2.INTER_CUBIC)
-        ink = np.clip(big, 0.0, 1.0)
-        level = np.round(PAPER + (INK - PAPER) * ink).astype(np.uint8)
-        pictures.append(
-            cv2.copyMakeBorder(
-                level, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=PAPER
-            )
-        )
-    return pictures
 
 
 def score_readings(
@@ -169,22 +178,32 @@ def score_readings(
     return PipelineEvaluation(whole, unread=int((~found).sum()))
 
 
+def readings(
+    recognizer: Recognizer,
+    make: Callable[[int], ImageSource],
+    count: int,
+    mode: str = "single",
+    chunk: int = CHUNK,
+) -> Iterator[Reading | DigitError]:
+    """Read pictures make(0) .. make(count - 1), `chunk` at a time, in order.
+
+    One batched model call (`Recognizer.recognize_many`) per chunk; a chunk's
+    pictures are made only when it is read, so memory stays bounded.
+    """
+    for start in range(0, count, chunk):
+        batch = [make(index) for index in range(start, min(start + chunk, count))]
+        yield from recognizer.recognize_many(batch, mode)
+
+
 def read_digits(
     recognizer: Recognizer,
     pictures: Sequence[ImageSource],
     mode: str = "single",
     chunk: int = CHUNK,
 ) -> NDArray[np.int64]:
-    """The digit read from each picture, -1 where none (or several) was read.
-
-    Pictures go through `Recognizer.recognize_many` `chunk` at a time: one
-    batched model call per chunk, bounded memory.
-    """
-    read = []
-    for start in range(0, len(pictures), chunk):
-        batch = pictures[start : start + chunk]
-        read += [_read_label(r) for r in recognizer.recognize_many(batch, mode)]
-    return np.asarray(read, dtype=np.int64).reshape(-1)
+    """The digit read from each picture, -1 where none (or several) was read."""
+    read = readings(recognizer, pictures.__getitem__, len(pictures), mode, chunk)
+    return np.asarray([_read_label(r) for r in read], dtype=np.int64).reshape(-1)
 
 
 def evaluate_pictures(
@@ -195,3 +214,106 @@ def evaluate_pictures(
 ) -> PipelineEvaluation:
     """Read every picture through the whole pipeline and score it against `labels`."""
     return score_readings(read_digits(recognizer, pictures, mode), labels)
+
+
+def score_numbers(read: Sequence[str], labels: Sequence[str]) -> NumberEvaluation:
+    """Score numbers read from pictures against the numbers written.
+
+    read: the digits read from each picture ("" where none); labels: the digits
+    written. Example: read ("12", "7", "45") for ("12", "71", "46") is 1/3
+    exact, 3/6 digits right (the "7" in "71" counts wrong), 1 miscounted.
+    """
+    right = miscounted = 0
+    for got, want in zip(read, labels, strict=True):
+        if len(got) != len(want):
+            miscounted += 1
+        else:
+            right += sum(a == b for a, b in zip(got, want, strict=True))
+    exact = sum(got == want for got, want in zip(read, labels, strict=True))
+    digits = sum(len(want) for want in labels)
+    return NumberEvaluation(
+        count=len(labels),
+        exact=exact / max(len(labels), 1),
+        digit_accuracy=right / max(digits, 1),
+        miscounted=miscounted,
+    )
+
+
+# the outside-MNIST suites
+
+
+def canvas_item(index: int, seed: int = SEED) -> tuple[NDArray[np.uint8], int]:
+    """Canvas suite picture `index`: digit index % 10 drawn on the canvas."""
+    digit = index % 10
+    return renders.canvas_drawing(digit, _rng(seed, CANVAS_STREAM, index)), digit
+
+
+def number_item(
+    usps: Usps, index: int, seed: int = SEED
+) -> tuple[NDArray[np.uint8], str]:
+    """Numbers suite picture `index`: NUMBER_LENGTH random USPS digits in a row.
+
+    Returns the picture ((h, w) uint8, dark ink on paper) and the number written.
+    """
+    rng = _rng(seed, NUMBER_STREAM, index)
+    picks = rng.integers(0, len(usps.y), NUMBER_LENGTH)
+    picture = renders.number_row([usps.x[i] for i in picks], rng)
+    return picture, "".join(str(int(usps.y[i])) for i in picks)
+
+
+def _photos(
+    recognizer: Recognizer,
+    digits: NDArray[np.floating],
+    labels: NDArray[np.integer],
+    seed: int,
+    stream: int,
+) -> PipelineEvaluation:
+    """Phone photos of `digits` ((N, h, w) in [0, 1], ink high) read as JPEG bytes."""
+
+    def photo(index: int) -> bytes:
+        return renders.phone_photo(digits[index], _rng(seed, stream, index))
+
+    read = readings(recognizer, photo, len(labels), mode="auto")
+    return score_readings(np.array([_read_label(r) for r in read]), labels)
+
+
+def evaluate_outside(
+    recognizer: Recognizer,
+    mnist_x: NDArray[np.uint8],
+    mnist_y: NDArray[np.integer],
+    usps: Usps,
+    count: int = SUITE_SIZE,
+    seed: int = SEED,
+) -> OutsideEvaluation:
+    """Every outside-MNIST suite, `count` pictures each (fewer where data is short).
+
+    mnist_x: (N, 28, 28) uint8 MNIST test images, mnist_y their labels: the
+    first `count` are photographed; so are the first `count` USPS digits.
+    """
+    canvas = readings(recognizer, lambda i: canvas_item(i, seed)[0], count, "auto")
+    canvas_read = np.array([_read_label(r) for r in canvas])
+    written: list[str] = []  # filled as the numbers are made, chunk by chunk
+
+    def number(index: int) -> NDArray[np.uint8]:
+        picture, label = number_item(usps, index, seed)
+        written.append(label)
+        return picture
+
+    numbers_read = [
+        _read_number(r) for r in readings(recognizer, number, count, "auto")
+    ]
+    return OutsideEvaluation(
+        seed=seed,
+        canvas=score_readings(canvas_read, np.arange(count) % 10),
+        mnist_photos=_photos(
+            recognizer,
+            np.asarray(mnist_x[:count], np.float32) / 255.0,
+            mnist_y[:count],
+            seed,
+            MNIST_PHOTO_STREAM,
+        ),
+        usps_photos=_photos(
+            recognizer, usps.x[:count], usps.y[:count], seed, USPS_PHOTO_STREAM
+        ),
+        numbers=score_numbers(numbers_read, written),
+    )

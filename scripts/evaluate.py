@@ -2,15 +2,19 @@
 
     python scripts/evaluate.py
     python scripts/evaluate.py --model runs/standard.keras --pipeline --usps --json
+    python scripts/evaluate.py --outside --limit 200    # quick: ~30 s of CPU
 
 Prints accuracy, per-class accuracy and the confusion matrix of the model on the
 10,000 raw 28x28 MNIST test images. --pipeline also reads every test image as a
 picture through the Recognizer (preprocessing included, mode single): an MNIST
 digit must come through nearly unchanged, so the figure should match. --usps
 also reads the USPS test split (other writers, scanned US mail), drawn as dark
-ink on light paper, the same way. A picture in which no digit is found counts
-as wrong. MNIST comes from --data-path, $DIGITS_MNIST_PATH, data/mnist.npz or
-the Keras download, in that order.
+ink on light paper, the same way. --outside also runs the outside-MNIST
+suites (digit_core/outside.py), 2,000 pictures each, in the app's default mode
+auto: canvas strokes, phone photos of MNIST test and USPS digits (JPEG), and
+4-digit numbers of USPS digits in a row, read whole. A picture in which no
+digit is found counts as wrong. MNIST comes from --data-path,
+$DIGITS_MNIST_PATH, data/mnist.npz or the Keras download, in that order.
 """
 
 from __future__ import annotations
@@ -27,11 +31,15 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no TensorFlow start-up chatter
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root
 
-from digit_core import evaluation, outside
+from digit_core import evaluation, outside, renders
 from digit_core.data import load_mnist
 from digit_core.errors import DigitError
 from digit_core.evaluation import Evaluation
-from digit_core.outside import PipelineEvaluation
+from digit_core.outside import (
+    NumberEvaluation,
+    OutsideEvaluation,
+    PipelineEvaluation,
+)
 from digit_core.recognize import Recognizer
 
 
@@ -46,6 +54,7 @@ class Report:
     pipeline: PipelineEvaluation | None  # the same images through the Recognizer
     usps: PipelineEvaluation | None  # USPS pictures through the Recognizer
     usps_source: str | None
+    outside: OutsideEvaluation | None  # the outside-MNIST suites, mode auto
 
 
 def parser() -> argparse.ArgumentParser:
@@ -72,9 +81,22 @@ def parser() -> argparse.ArgumentParser:
         help="USPS .npz (default: ../shared/data/usps.npz beside the project)",
     )
     p.add_argument(
+        "--outside",
+        action="store_true",
+        help="also run the outside-MNIST suites: canvas strokes, phone photos, "
+        "numbers in a row (needs USPS)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=outside.SEED,
+        help="seed of the outside-MNIST suites' pictures",
+    )
+    p.add_argument(
         "--limit",
         type=int,
-        help="score only the first N images of each set (quick checks)",
+        help="score only the first N images of each set, N pictures of each "
+        "outside suite (quick checks)",
     )
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return p
@@ -96,7 +118,10 @@ def confusion_lines(confusion: tuple[tuple[int, ...], ...]) -> list[str]:
 
 
 def pipeline_lines(
-    title: str, result: PipelineEvaluation, baseline: float | None = None
+    title: str,
+    result: PipelineEvaluation,
+    baseline: float | None = None,
+    mode: str = "single",
 ) -> list[str]:
     """Accuracy through the pipeline; `baseline`: the model's own, to compare."""
     scores = result.evaluation
@@ -105,10 +130,31 @@ def pipeline_lines(
         if baseline is not None
         else ""
     )
+    missed = "no digit found" if mode == "single" else "no single digit found"
     return [
-        f"{title}, {scores.count:,} pictures through the pipeline, mode single: "
-        f"accuracy {scores.accuracy:.2%}{change}; no digit found in {result.unread}",
+        f"{title}, {scores.count:,} pictures through the pipeline, mode {mode}: "
+        f"accuracy {scores.accuracy:.2%}{change}; {missed} in {result.unread}",
         per_class_line(scores.per_class_accuracy),
+    ]
+
+
+def number_line(numbers: NumberEvaluation) -> str:
+    return (
+        f"numbers in a row, {numbers.count:,} {outside.NUMBER_LENGTH}-digit numbers "
+        f"of USPS digits, mode auto: read exactly {numbers.exact:.2%}; digits "
+        f"right {numbers.digit_accuracy:.2%}; split into the wrong number of "
+        f"digits {numbers.miscounted}"
+    )
+
+
+def outside_lines(suites: OutsideEvaluation) -> list[str]:
+    return [
+        f"Outside MNIST (seed {suites.seed}), read as a user's pictures:",
+        *pipeline_lines("canvas strokes", suites.canvas, mode="auto"),
+        "  (optimistic: the same stroke templates feed a few % of training batches)",
+        *pipeline_lines("phone photos of MNIST test", suites.mnist_photos, mode="auto"),
+        *pipeline_lines("phone photos of USPS", suites.usps_photos, mode="auto"),
+        number_line(suites.numbers),
     ]
 
 
@@ -127,6 +173,8 @@ def text_report(report: Report) -> str:
         lines += pipeline_lines("MNIST test", report.pipeline, test.accuracy)
     if report.usps is not None:
         lines += pipeline_lines("USPS", report.usps)
+    if report.outside is not None:
+        lines += outside_lines(report.outside)
     return "\n".join(lines)
 
 
@@ -135,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     limit = slice(None, args.limit)
     try:
         mnist = load_mnist(args.data_path)
-        usps = outside.load_usps(args.usps_path) if args.usps else None
+        wants_usps = args.usps or args.outside
+        usps = outside.load_usps(args.usps_path) if wants_usps else None
         recognizer = Recognizer.load(args.model)
     except DigitError as err:
         print(f"error: {err.user_message}\n({err})", file=sys.stderr)
@@ -147,9 +196,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     usps_scores = (
         outside.evaluate_pictures(
-            recognizer, outside.usps_pictures(usps.x[limit]), usps.y[limit]
+            recognizer, [renders.scan(d) for d in usps.x[limit]], usps.y[limit]
         )
-        if usps is not None
+        if args.usps and usps is not None
+        else None
+    )
+    suites = (
+        outside.evaluate_outside(
+            recognizer,
+            mnist.x_test,
+            mnist.y_test,
+            usps,
+            count=args.limit or outside.SUITE_SIZE,
+            seed=args.seed,
+        )
+        if args.outside and usps is not None
         else None
     )
     report = Report(
@@ -160,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline=pipeline,
         usps=usps_scores,
         usps_source=usps.source if usps is not None else None,
+        outside=suites,
     )
     print(json.dumps(asdict(report), indent=1) if args.json else text_report(report))
     return 0

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digit_core.errors import DatasetNotFoundError, ModelLoadError
-from digit_core.outside import UspsNotFoundError
+from digit_core.errors import DatasetNotFoundError, ModelLoadError, UspsNotFoundError
 from scripts import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +81,55 @@ def test_text_report(capsys, model_path, data_path):
     assert "MNIST test, model on 50 raw 28x28 images: accuracy" in out
     assert "confusion matrix" in out
     assert "pipeline" not in out and "USPS" not in out  # only when asked
+    assert "Outside MNIST" not in out
+
+
+OUTSIDE = 12  # pictures per outside suite: plumbing only, the floors are elsewhere
+
+
+def test_outside_suites_json(capsys, model_path, data_path, usps):
+    code = evaluate.main(
+        [
+            "--model",
+            str(model_path),
+            "--data-path",
+            data_path,
+            "--outside",
+            "--limit",
+            str(OUTSIDE),
+            "--json",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["usps"] is None  # --outside loads USPS, but scores only its suites
+    suites = report["outside"]
+    assert suites["seed"] == evaluate.outside.SEED
+    for key in ("canvas", "mnist_photos", "usps_photos"):
+        scores, unread = suites[key]["evaluation"], suites[key]["unread"]
+        check_scores(scores, OUTSIDE)
+        assert np.array(scores["confusion"]).sum() + unread == OUTSIDE
+    numbers = suites["numbers"]
+    assert numbers["count"] == OUTSIDE
+    assert 0.0 <= numbers["exact"] <= 1.0 and 0.0 <= numbers["digit_accuracy"] <= 1
+    assert 0 <= numbers["miscounted"] <= OUTSIDE
+
+
+def test_outside_suites_text(capsys, model_path, data_path, usps):
+    args = ["--model", str(model_path), "--data-path", data_path, "--outside"]
+    code = evaluate.main([*args, "--limit", "5", "--seed", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Outside MNIST (seed 3)" in out
+    for title in (
+        "canvas strokes",
+        "phone photos of MNIST test",
+        "phone photos of USPS",
+    ):
+        assert f"{title}, 5 pictures through the pipeline, mode auto: accuracy" in out
+    assert "optimistic" in out  # the canvas figure's caveat
+    assert "numbers in a row, 5 4-digit numbers of USPS digits" in out
 
 
 @pytest.mark.parametrize("content", [None, b"not an npz file"])
@@ -96,9 +144,10 @@ def test_missing_or_broken_mnist_is_a_message(capsys, tmp_path, content):
     assert str(path) in err
 
 
-def test_missing_usps_is_a_message(capsys, tmp_path, data_path):
+@pytest.mark.parametrize("flag", ["--usps", "--outside"])
+def test_missing_usps_is_a_message(capsys, tmp_path, data_path, flag):
     path = tmp_path / "usps.npz"
-    code = evaluate.main(["--data-path", data_path, "--usps", "--usps-path", str(path)])
+    code = evaluate.main(["--data-path", data_path, flag, "--usps-path", str(path)])
     err = capsys.readouterr().err
     assert code == 1
     assert UspsNotFoundError.user_message in err
