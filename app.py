@@ -25,6 +25,10 @@ def run() -> None:
             st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
             st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
             st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
+            st.Page(
+                "pages/my_digits.py", title="My digits", icon=":material/bookmarks:"
+            ),
+            st.Page("pages/classroom.py", title="Classroom", icon=":material/groups:"),
         ]
     )
     show_model()

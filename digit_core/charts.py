@@ -224,11 +224,14 @@ def confusion_matrix(
         showlegend=False,
     )
     figure = go.Figure([cells, clicks])
-    axis = {"tickmode": "array", "tickvals": digits, "fixedrange": True}
+    axis = {
+        "tickmode": "array", "tickvals": digits, "fixedrange": True,
+        "constrain": "domain",  # square cells, no empty band around the grid
+    }  # fmt: skip
     figure.update_layout(
         height=MATRIX_HEIGHT,
         margin={"l": 0, "r": 0, "t": 8, "b": 0},
-        xaxis={**axis, "title": "read as", "side": "top", "constrain": "domain"},
+        xaxis={**axis, "title": "read as", "side": "top"},
         yaxis={**axis, "title": "true digit", "autorange": "reversed",
                "scaleanchor": "x"},
         plot_bgcolor="rgba(0,0,0,0)",

@@ -4,8 +4,9 @@ Presets:
 - ``standard``: the bundled model. Conv-BN blocks with a learned strided 5x5
   downsampling in place of max-pooling (after C. Deotte's MNIST study, which
   reached 99.7% with this design and augmentation); 327k parameters, 1.3 MB.
-- ``fast``: one-click retraining in class; small, batch-normalised, quick to
-  converge on 2 CPU cores.
+- ``fast``: one-click retraining in class: keras.io's convnet with half the
+  channels and a hidden dense layer; 99.1% in 6 epochs of batch 256, about a
+  quarter of the time the reference needs for 99.0% on 2 CPU cores.
 - ``reference``: keras.io's ``mnist_convnet`` example, the yardstick in bench.py.
 
 Every model takes (N, 28, 28, 1) float32 in [0, 1], ink high, and returns
@@ -59,11 +60,13 @@ def build(preset: str = "standard") -> Any:
             layers.Dense(10, activation="softmax"),
         ]
     elif preset == "fast":
-        # No batch norm: on CPU it costs more than the convolutions it speeds up
+        # keras.io's convnet at half the channels (4x fewer multiply-adds in the
+        # costly second convolution) and a hidden dense layer; no batch norm: on
+        # CPU it costs more than the convolutions it speeds up
         stack = [
-            layers.Conv2D(32, 3, activation="relu"),  # 26x26
+            layers.Conv2D(16, 3, activation="relu"),  # 26x26
             layers.MaxPooling2D(2),  # 13x13
-            layers.Conv2D(64, 3, activation="relu"),  # 11x11
+            layers.Conv2D(32, 3, activation="relu"),  # 11x11
             layers.MaxPooling2D(2),  # 5x5
             layers.Flatten(),
             layers.Dropout(0.25),

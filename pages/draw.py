@@ -17,6 +17,8 @@ from pages.common import (
     show_probabilities,
     show_steps,
 )
+from pages.teach import teach
+from pages.why import show_why
 
 CANVAS = "draw.canvas"
 BRUSH = "draw.brush"
@@ -65,7 +67,9 @@ with reading_column, st.container(key=READING):
             if len(reading.predictions) > 1:
                 show_boxes(reading, width=BOXES_WIDTH)
             show_probabilities(reading.predictions, key="draw.chart")
+            teach(reading, key="draw.teach")
 
+show_why(reading, key="draw.why")
 seen = st.expander("What the model sees", key="draw.seen", on_change="rerun")
 if seen.open and reading is not None:
     with seen:

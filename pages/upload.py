@@ -18,6 +18,8 @@ from pages.common import (
     show_headline,
     show_steps,
 )
+from pages.teach import teach
+from pages.why import show_why
 
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 USE_CAMERA = "upload.use_camera"
@@ -53,6 +55,7 @@ if reading is not None:
             st.warning(EmptyImageError.user_message, icon=":material/search_off:")
         else:
             show_headline(reading)
+            teach(reading, key="upload.teach")
     for i, p in enumerate(reading.predictions):
         st.subheader(f"Digit {i + 1}: {p.digit}", anchor=False, divider="gray")
         crop, seen_input, bars = st.columns([1, 1, 2])
@@ -71,6 +74,7 @@ if reading is not None:
             key=f"upload.chart.{i}",
             config=CHART_CONFIG,
         )
+    show_why(reading, key="upload.why")
     seen = st.expander("What the model sees", key="upload.seen", on_change="rerun")
     if seen.open:
         with seen:

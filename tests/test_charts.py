@@ -137,3 +137,62 @@ def test_for_display_can_pad_to_a_centred_square():
     columns = np.flatnonzero(shown.max(axis=0))
     assert (columns[0], columns[-1] + 1) == (7 * charts.ENLARGE, 13 * charts.ENLARGE)
     assert charts.for_display(np.ones((40, 50, 3)), square=True).shape == (50, 50, 3)
+
+
+# the Train page's charts
+
+
+def test_the_confusion_matrix_has_a_clickable_point_per_cell():
+    confusion = np.arange(100).reshape(10, 10)
+    figure = charts.confusion_matrix(confusion)
+    cells, clicks = figure.data
+    assert cells.type == "heatmap" and cells.hoverinfo == "skip"
+    assert clicks.type == "scatter" and len(clicks.x) == 100
+    for true, read, count, _ in clicks.customdata:
+        assert confusion[int(true), int(read)] == count
+    assert list(clicks.y[:10]) == [0] * 10 and list(clicks.x[:10]) == list(range(10))
+    assert figure.layout.yaxis.autorange == "reversed"  # true 0 on top
+    assert cells.text[3][4] == "34"
+
+
+def test_the_normalised_matrix_shows_shares_of_each_true_digit():
+    confusion = np.diag([90] * 10) + np.eye(10, k=1, dtype=int) * 10
+    cells, clicks = charts.confusion_matrix(confusion, normalized=True).data
+    assert cells.text[0][0] == "90.0%" and cells.text[0][1] == "10.0%"
+    assert cells.text[9][9] == "100.0%" and cells.text[0][5] == ""
+    assert clicks.customdata[1][3] == pytest.approx(0.1)
+
+
+def test_the_confusion_matrix_must_be_10_by_10():
+    with pytest.raises(ValueError, match="10 x 10"):
+        charts.confusion_matrix([[1, 2], [3, 4]])
+
+
+def test_learning_curves_leave_out_missing_validation():
+    from digit_core.jobs import CurvePoint
+    from digit_core.train import EpochMetrics
+
+    history = [
+        EpochMetrics(1, 0.5, 0.8, float("nan"), float("nan"), 1e-3, 10.0),
+        EpochMetrics(2, 0.3, 0.9, float("nan"), float("nan"), 1e-3, 10.0),
+    ]
+    curve = [CurvePoint(0.5, 0.9, 0.6), CurvePoint(1.0, 0.5, 0.8)]
+    figure = charts.learning_curves(history, curve)
+    by_name = {}
+    for trace in figure.data:
+        by_name.setdefault(trace.name, []).append(trace)
+    assert [len(t.x) for t in by_name["validation"]] == [0, 0]
+    assert list(by_name["training"][1].y) == [0.8, 0.9]  # accuracy, right chart
+    assert list(by_name["training, running"][0].x) == [0.5, 1.0]
+    assert sum(t.showlegend is not False for t in figure.data) == 3
+
+
+def test_precision_recall_and_captions():
+    figure = charts.precision_recall([0.9] * 10, [0.95] * 10)
+    assert [t.name for t in figure.data] == ["precision", "recall"]
+    assert figure.layout.yaxis.range[0] == pytest.approx(0.85)
+    with pytest.raises(ValueError):
+        charts.precision_recall([0.9] * 9, [0.9] * 10)
+    row = [0.01, 0, 0, 0, 0.12, 0, 0, 0, 0, 0.87]
+    assert charts.probability_caption(row) == "9 87% · 4 12%"
+    assert charts.probability_caption([0.0] * 9 + [1.0]) == "9 100%"

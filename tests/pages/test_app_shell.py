@@ -39,13 +39,6 @@ def test_every_page_renders(path, title):
     assert at.title[0].value == title
 
 
-@pytest.mark.parametrize("path", ["pages/train.py", "pages/learn.py"])
-def test_placeholders_say_they_are_coming(path):
-    at = page(path).run()
-    assert not at.exception
-    assert "own issue" in at.info[0].value
-
-
 def test_a_broken_model_is_a_message_not_a_crash(monkeypatch, tmp_path):
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"not a zip")

@@ -147,12 +147,7 @@ def test_bad_files_give_a_message(upload, digits, name, data, message):
     [
         np.full((300, 400), 255, np.uint8),
         np.zeros((300, 400), np.uint8),
-        pytest.param(
-            np.random.default_rng(1).integers(0, 256, (300, 400), dtype=np.uint8),
-            marks=pytest.mark.xfail(
-                strict=True, reason="digit_core reads uniform noise as a confident 0"
-            ),
-        ),
+        np.random.default_rng(1).integers(0, 256, (300, 400), dtype=np.uint8),
     ],
     ids=["blank", "all-ink", "noise"],
 )
