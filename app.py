@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import show_model
+from pages.common import ROUTED, WANTED, show_model
 
 
 def run() -> None:
@@ -31,6 +31,10 @@ def run() -> None:
             st.Page("pages/classroom.py", title="Classroom", icon=":material/groups:"),
         ]
     )
+    st.session_state[ROUTED] = True
+    wanted = st.session_state.pop(WANTED, None)
+    if wanted is not None:  # a deep link that arrived before app.py ran
+        st.switch_page(wanted)
     show_model()
     page.run()
 

@@ -9,7 +9,9 @@ from streamlit_drawable_canvas import st_canvas
 from digit_core import canvas, join
 from digit_core import quiz as quiz_lib
 from digit_core.recognize import Recognizer
-from pages.common import recognizer, show_errors
+from pages.common import recognizer, show_errors, through_app
+
+through_app(__file__)
 
 MODE = "classroom.mode"
 QUIZ = "classroom.quiz"  # this session's quiz_lib.Quiz: the digit asked and the score

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas  # noqa: F401  (see below)
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from digit_core import Recognizer, charts, explore
 from digit_core import model as model_lib
@@ -37,6 +38,29 @@ READING = "reading"  # the reading's container; browser tests find .st-key-readi
 STEP_WIDTH = 168  # px: the 28x28 input at 6 px a pixel (charts.ENLARGE)
 CHART_CONFIG = {"displayModeBar": False}  # a plain chart on phones: no toolbar
 MODE_LABELS = {"auto": "Auto", "single": "One digit", "multi": "A number"}
+
+
+ROUTED = "app.routed"  # set by app.py on every run it makes
+WANTED = "app.wanted"  # a page asked for before app.py had run in this session
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def through_app(page_file: str) -> None:
+    """Send a page that runs without app.py back through it, to the same page.
+
+    On a freshly started server a deep link such as /train runs pages/train.py
+    on its own (Streamlit's pages/ folder convention) before app.py has called
+    st.navigation: no sidebar menu, no model panel. Going through app.py fixes
+    that; AppTest runs of a page file on its own are left alone.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None or Path(ctx.main_script_path).name != "app.py":
+        return
+    if ROUTED not in st.session_state:
+        st.session_state[WANTED] = (
+            Path(page_file).resolve().relative_to(ROOT).as_posix()
+        )
+        st.switch_page("app.py")
 
 
 @contextmanager

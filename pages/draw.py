@@ -16,9 +16,12 @@ from pages.common import (
     show_headline,
     show_probabilities,
     show_steps,
+    through_app,
 )
 from pages.teach import teach
 from pages.why import show_why
+
+through_app(__file__)
 
 CANVAS = "draw.canvas"
 BRUSH = "draw.brush"

@@ -14,7 +14,17 @@ from digit_core import model as model_lib
 from digit_core.data import ENV_VAR, LOCAL_PATH
 from digit_core.errors import DatasetNotFoundError
 from digit_core.recognize import Recognizer
-from pages.common import STEP_WIDTH, hardest, mnist, recognizer, show_errors
+from pages.common import (
+    STEP_WIDTH,
+    hardest,
+    mnist,
+    recognizer,
+    show_errors,
+    through_app,
+)
+
+through_app(__file__)
+
 
 TABS = ("Inside the network", "Dataset explorer")
 TAB = "learn.tab"

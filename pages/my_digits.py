@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.common import through_app
 from pages.teach import store, store_errors
+
+through_app(__file__)
 
 FILTER = "my_digits.filter"
 IMPORT = "my_digits.import"

@@ -22,7 +22,17 @@ from digit_core.jobs import JobStatus
 from digit_core.model import PRESETS
 from digit_core.runs import Run
 from digit_core.train import TrainConfig
-from pages.common import CHART_CONFIG, job_manager, mnist, run_store, show_errors
+from pages.common import (
+    CHART_CONFIG,
+    job_manager,
+    mnist,
+    run_store,
+    show_errors,
+    through_app,
+)
+
+through_app(__file__)
+
 
 RUN = "train.run"  # the run whose results and actions are shown
 SHOW = "train.show_run"  # a run to select on the next full run (set by the fragment)

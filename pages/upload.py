@@ -17,9 +17,12 @@ from pages.common import (
     show_errors,
     show_headline,
     show_steps,
+    through_app,
 )
 from pages.teach import teach
 from pages.why import show_why
+
+through_app(__file__)
 
 TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff", "gif"]
 USE_CAMERA = "upload.use_camera"

@@ -50,6 +50,9 @@ def test_a_tiny_training_updates_live_and_its_matrix_opens_a_gallery(
 ):
     train_url, root = served
     page = open_page(browser, f"{train_url}/train", ready=START)
+    # a deep link on a fresh server still goes through app.py: menu and model panel
+    sidebar = page.inner_text("[data-testid='stSidebar']")
+    assert "Active model" in sidebar and "Classroom" in sidebar, sidebar
     page.get_by_text("Advanced settings").click()
     for label, value in (("Training images", "2000"), ("Epochs", "1")):
         field = page.get_by_role("spinbutton", name=label)
