@@ -89,6 +89,8 @@ def test_a_tiny_training_updates_live_and_its_matrix_opens_a_gallery(
     box = cell.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.get_by_text("True 1, read as 1", exact=False).wait_for(timeout=TIMEOUT * 1000)
+    # the caption comes first; the pictures follow in the same rerun, a moment later
+    page.locator(f"{CELL} img").first.wait_for(timeout=TIMEOUT * 1000)
     shown = page.locator(f"{CELL} img").count()
     page.locator(CELL).scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "train-cell.png")
