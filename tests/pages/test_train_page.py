@@ -65,7 +65,10 @@ def test_the_page_shows_the_one_button_and_no_runs(monkeypatch, tmp_path):
     assert at.title[0].value == "Train"
     start = at.button(key="train.start")
     assert start.label == "Train the model" and not start.disabled
-    assert "fast preset · 4 epochs · all images" in at.caption[0].value
+    assert (
+        f"fast preset · {TrainConfig().epochs} epochs · all images"
+        in at.caption[0].value
+    )
     assert "No trained models yet" in at.info[0].value
 
 
