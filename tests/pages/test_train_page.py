@@ -134,7 +134,9 @@ def test_use_this_model_switches_draw_and_restore_switches_back(copied, digits):
     draw = page("pages/draw.py").run()
     draw.session_state["draw.canvas"] = canvas_state(digits[1])
     draw.run()
-    assert not draw.exception and not draw.warning
+    assert not draw.exception
+    # no fallback warning (a tiny run may well be unsure of the digit: that is fine)
+    assert all(w.icon != ":material/warning:" for w in draw.warning)
     assert draw.get_by_key(READING).title  # read with the new model
 
     at.button(key="train.bundled").click().run()
