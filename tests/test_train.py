@@ -26,7 +26,9 @@ from digit_core.train import (
     train,
 )
 
-TINY = TrainConfig(preset="fast", epochs=1, train_size=2000, validation_split=0.02)
+TINY = TrainConfig(
+    preset="fast", epochs=1, train_size=2000, validation_split=0.02, batch_size=128
+)
 BATCHES = 16  # ceil(2000 / 128)
 
 
