@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -41,11 +40,11 @@ from digit_core import model as model_lib
 from digit_core.errors import RunNotFoundError
 from digit_core.model import ModelCard
 from digit_core.train import TrainResult
+from digit_core.userdata import user_data_folder
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "DIGITS_RUNS_DIR"
-APP_FOLDER = "digit-studio"
 MODEL_FILE = "model.keras"
 PROBABILITIES_FILE = "probabilities.npy"
 RUN_FILE = "run.json"
@@ -58,19 +57,8 @@ MISSING_WARNING = (
 
 
 def default_root() -> Path:
-    """Where runs live when DIGITS_RUNS_DIR is unset: the platform's per-user data.
-
-    Linux and BSD: $XDG_DATA_HOME (default ~/.local/share); macOS: ~/Library/
-    Application Support; Windows: %LOCALAPPDATA%. Then digit-studio/runs.
-    """
-    home = Path.home()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return base / APP_FOLDER / "runs"
+    """Where runs live when DIGITS_RUNS_DIR is unset: <user data folder>/runs."""
+    return user_data_folder() / "runs"
 
 
 def runs_root() -> Path:

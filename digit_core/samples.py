@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import sqlite3
-import sys
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,11 +32,11 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from digit_core.errors import SamplesDamagedError, SamplesError, SamplesImportError
+from digit_core.userdata import user_data_folder
 
 log = logging.getLogger(__name__)
 
 ENV = "DIGITS_SAMPLES_PATH"  # the store's file; unset: default_path()
-APP_FOLDER = "digit-studio"  # under the platform's per-user data folder
 FILE_NAME = "my_digits.sqlite"
 BUSY_TIMEOUT = 30.0  # s a writer waits for another's lock; a save takes milliseconds
 SCHEMA_VERSION = 1  # PRAGMA user_version of a file this module made
@@ -96,14 +95,8 @@ class ImportResult:
 
 
 def default_path() -> Path:
-    """The per-user file: the platform's usual data folder, never inside a checkout."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData/Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share")
-    return base / APP_FOLDER / FILE_NAME
+    """The per-user file: in the user data folder, never inside a checkout."""
+    return user_data_folder() / FILE_NAME
 
 
 def store_path(path: str | os.PathLike[str] | None = None) -> Path:

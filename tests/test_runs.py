@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from digit_core import model as model_lib
-from digit_core import runs
+from digit_core import runs, userdata
 from digit_core.errors import RunNotFoundError
 from digit_core.model import ModelCard
 from digit_core.runs import ACTIVE_FILE, MODEL_FILE, RunStore
@@ -158,9 +158,9 @@ def test_the_runs_folder_is_the_env_var_or_a_per_user_folder(monkeypatch, tmp_pa
     assert RunStore().root == tmp_path / "elsewhere"
     monkeypatch.delenv(runs.ENV_VAR)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(runs.sys, "platform", "linux")
+    monkeypatch.setattr(userdata.sys, "platform", "linux")
     assert runs.runs_root() == tmp_path / "data" / "digit-studio" / "runs"
-    monkeypatch.setattr(runs.sys, "platform", "darwin")
+    monkeypatch.setattr(userdata.sys, "platform", "darwin")
     assert runs.default_root().parts[-4:] == (
         "Library", "Application Support", "digit-studio", "runs",
     )  # fmt: skip
