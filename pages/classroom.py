@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
-from digit_core import canvas, join
+from digit_core import join
 from digit_core import quiz as quiz_lib
 from digit_core.recognize import Recognizer
-from pages.common import recognizer, show_errors, through_app
+from pages.common import drawing_pad, recognizer, show_errors, through_app
 
 through_app(__file__)
 
@@ -26,21 +25,6 @@ HUGE = (
     '<p style="font-size:min(16rem, 32vw); line-height:1; font-weight:700; '
     'margin:0; text-align:center">{}</p>'
 )
-
-
-def pad(key: str, size: int, pen: int) -> np.ndarray | None:
-    """A square drawing canvas; the drawing as RGBA, or None without ink."""
-    result = st_canvas(
-        stroke_width=pen,
-        stroke_color=canvas.STROKE_COLOR,
-        background_color=canvas.BACKGROUND_COLOR,
-        height=size,
-        width=size,
-        update_streamlit=True,
-        return_image_data=True,
-        key=key,
-    )
-    return canvas.drawing(result.image_data)
 
 
 def quiz_mode(reader: Recognizer) -> None:
@@ -62,7 +46,7 @@ def quiz_mode(reader: Recognizer) -> None:
     elif last is not None:
         read = f"read {last.read}" if last.read else "could not read it"
         st.warning(f"The network {read}, not {last.target}.", icon=":material/close:")
-    picture = pad(f"{QUIZ_CANVAS}.{quiz.round}", QUIZ_SIZE, QUIZ_PEN)
+    picture = drawing_pad(f"{QUIZ_CANVAS}.{quiz.round}", QUIZ_SIZE, QUIZ_PEN)
     check, skip, restart = st.columns(3)
     if check.button(
         "Check", key="classroom.check", type="primary", disabled=picture is None
@@ -83,7 +67,7 @@ def presentation_mode(reader: Recognizer) -> None:
     """A large canvas and a very large reading; nothing else to click."""
     drawing_side, reading_side = st.columns([1, 1], gap="large")
     with drawing_side:
-        picture = pad(SHOW_CANVAS, BIG_SIZE, BIG_PEN)
+        picture = drawing_pad(SHOW_CANVAS, BIG_SIZE, BIG_PEN)
     with reading_side, st.container(key=BIG_READING):
         reading = None
         if picture is not None:

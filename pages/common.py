@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas  # noqa: F401  (see below)
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from digit_core import Recognizer, charts, explore
+from digit_core import Recognizer, canvas, charts, explore
 from digit_core import model as model_lib
 from digit_core import runs as runs_lib
 from digit_core.data import ENV_VAR as MNIST_ENV
@@ -61,6 +62,27 @@ def through_app(page_file: str) -> None:
             Path(page_file).resolve().relative_to(ROOT).as_posix()
         )
         st.switch_page("app.py")
+
+
+def drawing_pad(key: str, size: int, pen: int) -> np.ndarray | None:
+    """A square canvas, white ink on black; its picture as RGBA, or None without ink.
+
+    Each finished stroke reruns the page once (update_streamlit). The component
+    is imported here: it registers itself on import, which needs a script run.
+    """
+    from streamlit_drawable_canvas import st_canvas
+
+    result = st_canvas(
+        stroke_width=pen,
+        stroke_color=canvas.STROKE_COLOR,
+        background_color=canvas.BACKGROUND_COLOR,
+        height=size,
+        width=size,
+        update_streamlit=True,
+        return_image_data=True,
+        key=key,
+    )
+    return canvas.drawing(result.image_data)
 
 
 @contextmanager

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
-from digit_core import canvas
 from digit_core.recognize import MODES
 from pages.common import (
     MODE_LABELS,
     READING,
+    drawing_pad,
     recognizer,
     show_boxes,
     show_errors,
@@ -39,23 +38,13 @@ if reader is None:
 
 pad, reading_column = st.columns([1, 1], gap="large")
 with pad:
-    result = st_canvas(
-        stroke_width=st.session_state.get(BRUSH, BRUSH_SIZES[2]),
-        stroke_color=canvas.STROKE_COLOR,
-        background_color=canvas.BACKGROUND_COLOR,
-        height=SIZE,
-        width=SIZE,
-        update_streamlit=True,
-        return_image_data=True,
-        key=CANVAS,
-    )
+    picture = drawing_pad(CANVAS, SIZE, st.session_state.get(BRUSH, BRUSH_SIZES[2]))
     st.caption("Undo, redo and clear: the canvas toolbar, top right.")
     st.slider("Brush size", *BRUSH_SIZES, key=BRUSH)
     mode = st.radio(
         "Read as", MODES, format_func=MODE_LABELS.get, horizontal=True, key="draw.mode"
     )
 
-picture = canvas.drawing(result.image_data)
 reading = None
 with reading_column, st.container(key=READING):
     if picture is None:

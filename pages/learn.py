@@ -7,15 +7,15 @@ import math
 import pandas as pd
 import streamlit as st
 from numpy.typing import NDArray
-from streamlit_drawable_canvas import st_canvas
 
-from digit_core import canvas, charts, explore, inside
+from digit_core import charts, explore, inside
 from digit_core import model as model_lib
 from digit_core.data import ENV_VAR, LOCAL_PATH
 from digit_core.errors import DatasetNotFoundError
 from digit_core.recognize import Recognizer
 from pages.common import (
     STEP_WIDTH,
+    drawing_pad,
     hardest,
     mnist,
     recognizer,
@@ -49,17 +49,7 @@ def show_activations(reader: Recognizer) -> None:
     """A small canvas, then what every convolution block makes of the drawing."""
     pad, seen = st.columns([1, 2], gap="large")
     with pad:
-        result = st_canvas(
-            stroke_width=PEN,
-            stroke_color=canvas.STROKE_COLOR,
-            background_color=canvas.BACKGROUND_COLOR,
-            height=PAD,
-            width=PAD,
-            update_streamlit=True,
-            return_image_data=True,
-            key=CANVAS,
-        )
-    picture = canvas.drawing(result.image_data)
+        picture = drawing_pad(CANVAS, PAD, PEN)
     reading = None
     if picture is not None:
         with show_errors():
