@@ -1,8 +1,9 @@
 """The Train page in real Chromium: a tiny training, live charts, a clicked cell.
 
 The app runs with a runs folder of its own (DIGITS_RUNS_DIR in a tmp folder).
-The training is the fast preset on 2000 images for one epoch, set in the
-advanced section; a second tab watches the same job.
+The training is the fast preset on 12,000 images for two epochs, set in the
+advanced section: long enough (several seconds even on a quiet machine) for
+the live chart to be polled more than once; a second tab watches the same job.
 """
 
 from __future__ import annotations
@@ -54,15 +55,15 @@ def test_a_tiny_training_updates_live_and_its_matrix_opens_a_gallery(
     sidebar = page.inner_text("[data-testid='stSidebar']")
     assert "Active model" in sidebar and "Classroom" in sidebar, sidebar
     page.get_by_text("Advanced settings").click()
-    for label, value in (("Training images", "2000"), ("Epochs", "1")):
+    for label, value in (("Training images", "12000"), ("Epochs", "2")):
         field = page.get_by_role("spinbutton", name=label)
         field.fill(value)
         field.press("Enter")
-    page.get_by_text("fast preset · 1 epoch · 2,000 images").wait_for()
+    page.get_by_text("fast preset · 2 epochs · 12,000 images").wait_for()
 
     page.get_by_role("button", name="Train the model").click()
     page.get_by_text("Loading MNIST", exact=False).or_(
-        page.get_by_text("Epoch 1/1", exact=False)
+        page.get_by_text("Epoch 1/2", exact=False)
     ).first.wait_for()
 
     watcher = open_page(browser, f"{train_url}/train", ready=START)  # a second tab
