@@ -1,6 +1,6 @@
 """The Recognizer: from any picture to the digits it shows, with the reasons.
 
-    from digit_core import Recognizer
+    from digit_core import dnn, Recognizer
     reading = Recognizer.load().recognize("photo.jpg", mode="auto")
     reading.digits            # "2026"
     reading.predictions[0]    # digit, confidence, probabilities, box, input
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digit_core import images, preprocess, segment
+from digit_core import dnn, images, preprocess, segment
 from digit_core import model as model_lib
 from digit_core.errors import DigitError, EmptyImageError
 from digit_core.images import ImageSource
@@ -187,6 +187,7 @@ class Recognizer:
         self.model_path = model_path
         self.card = card
         self._run = model_lib.inference(net)  # traced once, now; thread-safe
+        self._small = dnn.runner(net, self._run)  # None: TensorFlow reads all
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Recognizer:
@@ -197,8 +198,19 @@ class Recognizer:
         )
 
     def predict(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
+        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities.
+
+        A few images (one reading) go through OpenCV's DNN module when it runs
+        this model exactly (see digit_core.dnn), more through TensorFlow.
+        """
+        if self._small is not None and 0 < len(inputs) <= dnn.SMALL_BATCH:
+            return self._small(inputs)
         return model_lib.predict(self.model, inputs, run=self._run)
+
+    @property
+    def engine(self) -> str:
+        """What reads a single picture: "OpenCV DNN" or "TensorFlow"."""
+        return "OpenCV DNN" if self._small is not None else "TensorFlow"
 
     def judge(self, inks: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
         """Class probabilities (N, 10) of N pieces of ink, in one model call.

@@ -97,10 +97,15 @@ class _Group:
         self.x1, self.y1 = max(self.x1, other.x1), max(self.y1, other.y1)
 
 
-def _components(ink: NDArray[np.float32]) -> tuple[NDArray[np.int32], list[_Group]]:
+def _components(ink: NDArray[np.float32]) -> tuple[NDArray[np.integer], list[_Group]]:
     """Labelled ink and one group per component that is not a speck."""
     mask = (ink > INK).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = mask.shape
+    few = (h + 1) // 2 * ((w + 1) // 2) < 2**16  # at most this many pieces fit
+    label_type = cv2.CV_16U if few else cv2.CV_32S  # 16 bits: half the time
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        mask, connectivity=8, ltype=label_type
+    )
     if count <= 1:
         raise EmptyImageError
     stats = stats[1:]
@@ -174,7 +179,9 @@ def stroke_width(mask: NDArray) -> float:
     counts twice. A 1 px zero border first, so ink touching the frame (every
     crop does) is measured against paper, not against the edge.
     """
-    padded = np.pad(np.asarray(mask, np.uint8), 1)
+    padded = cv2.copyMakeBorder(
+        np.asarray(mask, np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0
+    )
     if not padded.any():
         return 0.0
     distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
@@ -182,9 +189,29 @@ def stroke_width(mask: NDArray) -> float:
     return max(1.0, 2.0 * float(distance[ridge].mean()) - 0.5)
 
 
-def _rows(mask: NDArray) -> tuple[int, int]:
+def _row_spans(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows [top, bottom) holding ink left of each column c, and from c on.
+
+    Returns two (width + 1, 2) arrays indexed by c, (0, 0) where there is no
+    ink: the extents of mask[:, :c] and mask[:, c:] for every c in one pass.
+    """
+    height, width = mask.shape
     rows = np.flatnonzero(mask.any(axis=1))
-    return (int(rows[0]), int(rows[-1]) + 1) if rows.size else (0, 0)
+    first = mask[rows].argmax(axis=1)  # each inked row's first and last ink column
+    last = width - 1 - mask[rows, ::-1].argmax(axis=1)
+    spans = []
+    for at, reverse in ((first + 1, False), (last, True)):
+        top, bottom = np.full(width + 1, height), np.full(width + 1, -1)
+        np.minimum.at(top, at, rows)
+        np.maximum.at(bottom, at, rows)
+        if reverse:  # rows reaching column c or beyond
+            top = np.minimum.accumulate(top[::-1])[::-1]
+            bottom = np.maximum.accumulate(bottom[::-1])[::-1]
+        else:  # rows starting before column c
+            top, bottom = np.minimum.accumulate(top), np.maximum.accumulate(bottom)
+        empty = bottom < 0
+        spans.append(np.where(empty[:, None], 0, np.stack([top, bottom + 1], axis=1)))
+    return spans[0], spans[1]
 
 
 def _cut(ink: NDArray[np.float32]) -> int | None:
@@ -209,12 +236,13 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
     runs = (np.diff(mask.astype(np.int8), axis=0, prepend=0) > 0).sum(axis=0)
     profile[runs > 1] = np.inf  # two strokes crossing (a 0's middle): no touch
     order = np.lexsort((np.abs(np.arange(width) - width / 2), profile))
+    lefts, rights = _row_spans(mask)
     for column in (int(c) for c in order):
         if profile[column] > limit:
             break
         if not low <= column <= width - low:
             continue
-        left, right = _rows(mask[:, :column]), _rows(mask[:, column:])
+        left, right = lefts[column].tolist(), rights[column].tolist()
         a = _Group([], 0, left[0], column, left[1])
         b = _Group([], column, right[0], width, right[1])
         if a.height == 0 or b.height == 0:
@@ -445,13 +473,16 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
 
 
 def _segment_of(
-    ink: NDArray[np.float32], labels: NDArray[np.int32], group: _Group
+    ink: NDArray[np.float32], labels: NDArray[np.integer], group: _Group
 ) -> NDArray[np.float32]:
     """The group's own ink: its components plus their anti-aliased rims."""
     region = (slice(group.y0, group.y1), slice(group.x0, group.x1))
-    own = np.isin(labels[region], group.labels).astype(np.uint8)
+    here = labels[region]
+    mine = np.zeros(max(int(here.max()), *group.labels) + 1, np.uint8)
+    mine[group.labels] = 1  # a lookup table: a tenth of np.isin's time
+    own = mine[here]
     rim = cv2.dilate(own, np.ones((3, 3), np.uint8)).astype(bool)
-    others = (labels[region] > 0) & ~own.astype(bool)
+    others = (here > 0) & ~own.astype(bool)
     return np.where(rim & ~others, ink[region], 0.0).astype(np.float32)
 
 

@@ -64,6 +64,29 @@ def latency(call: Callable[[], Any], repeats: int) -> Latency:
     return Latency(statistics.median(times), float(np.percentile(times, 95)))
 
 
+def paired_latency(
+    first: Callable[[], Any], second: Callable[[], Any], repeats: int, block: int = 10
+) -> tuple[Latency, Latency]:
+    """Latency of two calls timed in alternating blocks of `block` calls each.
+
+    On a shared machine the speed drifts by 30% within a minute: timing all
+    of one call's repeats and then the other's puts that drift into their
+    ratio. Blocks, not single calls, alternate, so neither call is timed in
+    the other's wake (TensorFlow's worker threads spin on after a call).
+    """
+    times: tuple[list[float], list[float]] = ([], [])
+    for done in range(0, repeats, block):
+        for call, into in ((first, times[0]), (second, times[1])):
+            call()  # untimed: the first call after the other's block
+            for _ in range(min(block, repeats - done)):
+                start = time.perf_counter()
+                call()
+                into.append((time.perf_counter() - start) * 1000)
+    return tuple(  # type: ignore[return-value]
+        Latency(statistics.median(t), float(np.percentile(t, 95))) for t in times
+    )
+
+
 def concurrent_latency(
     call: Callable[[int], Any], threads: int, per_thread: int
 ) -> Latency:
@@ -196,16 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     image = picture(mnist.x_test[0])
     single = np.asarray(mnist.x_test[:1], np.float32)[..., None] / 255
 
-    predict = latency(lambda: recognizer.model.predict(single, verbose=0), repeats)
-    recognize = latency(lambda: recognizer.recognize(image), repeats)
+    predict, recognize = paired_latency(
+        lambda: recognizer.model.predict(single, verbose=0),
+        lambda: recognizer.recognize(image),
+        repeats,
+    )
     results: dict[str, Any] = {
         "model_predict": asdict(predict),
         "recognize": asdict(recognize),
         "speedup_p50": predict.p50_ms / recognize.p50_ms,
+        "engine": recognizer.engine,
     }
     log(
-        f"single image: recognize p50 {recognize.p50_ms:.1f} ms, model.predict "
-        f"p50 {predict.p50_ms:.1f} ms: {results['speedup_p50']:.0f}x faster"
+        f"single image (280x280 drawing, {recognizer.engine}): recognize p50 "
+        f"{recognize.p50_ms:.1f} ms, model.predict p50 {predict.p50_ms:.1f} ms: "
+        f"{results['speedup_p50']:.1f}x faster"
     )
 
     count = 1000 if args.quick else 10_000

@@ -25,6 +25,7 @@ from digit_core import strokes
 from digit_core.errors import DigitError, EmptyImageError
 from digit_core.normalize import BOX
 from digit_core.preprocess import (
+    DIGIT_HEIGHT,
     as_float,
     digit_input,
     pen_width,
@@ -358,6 +359,13 @@ SHAPES = {
 }
 
 
+def at_page(ink: np.ndarray, page) -> np.ndarray:
+    """Ink drawn at input size, resized to the page's working size (tall digits
+    are shrunk to preprocess.DIGIT_HEIGHT)."""
+    h, w = page.ink.shape
+    return cv2.resize(ink, (w, h), interpolation=cv2.INTER_AREA)
+
+
 @pytest.mark.parametrize("name", list(SHAPES), ids=list(SHAPES))
 def test_drawing_that_fills_the_canvas_reads_like_one_with_margins(name):
     """Canvas drawings fill the canvas; their long strokes are not paper lines."""
@@ -367,8 +375,40 @@ def test_drawing_that_fills_the_canvas_reads_like_one_with_margins(name):
     out = preprocess(black_on_white(filled))
     assert_close(out, ref, name)
     page = prepare(black_on_white(filled))
-    kept = (page.ink > 0.5)[filled > 0.5].mean()
+    kept = (page.ink > 0.5)[at_page(filled, page) > 0.5].mean()
     assert kept > 0.95, f"{name}: only {kept:.0%} of the strokes kept"
+
+
+def ink_height(ink: np.ndarray) -> int:
+    rows = np.flatnonzero((ink > 0.5).any(axis=1))
+    return int(rows[-1] - rows[0] + 1)
+
+
+def tallest_piece(ink: np.ndarray) -> int:
+    mask = (ink > 0).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return int(stats[1:, cv2.CC_STAT_HEIGHT].max())
+
+
+@pytest.mark.parametrize("size", [60, 140, 400, 900])
+def test_tall_digits_are_shrunk_to_the_working_height_and_read_alike(size):
+    """Segmentation and the pen see at most DIGIT_HEIGHT px of digit: a bigger
+    drawing costs no more work, and reads as the same 28x28 input."""
+    ink = on_canvas(digit_ink(4, size=size), (size + 40, size + 40))
+    page = prepare(black_on_white(ink))
+    tall = tallest_piece(page.steps[-2].image)  # the ink before the shrink
+    assert tallest_piece(page.ink) <= DIGIT_HEIGHT
+    if tall <= DIGIT_HEIGHT:
+        assert page.scale == 1.0 and page.ink.shape == ink.shape
+    else:  # by the smallest whole factor that is enough
+        factor = round(1 / page.scale)
+        assert page.scale == 1 / factor
+        assert tall / factor <= DIGIT_HEIGHT < tall / (factor - 1)
+        assert f"shrunk {factor}x" in page.steps[-1].caption
+    reference = preprocess(
+        black_on_white(on_canvas(digit_ink(4, size=112), (152, 152)))
+    )
+    assert mad(preprocess(black_on_white(ink)), reference) < 0.05
 
 
 def test_thick_marker_that_fills_the_canvas_keeps_its_strokes():
@@ -376,7 +416,7 @@ def test_thick_marker_that_fills_the_canvas_keeps_its_strokes():
     for digit in range(10):
         ink = digit_ink(digit, size=400, thickness=0.2)
         page = prepare(black_on_white(ink))
-        kept = (page.ink > 0.5)[ink > 0.5].mean()
+        kept = (page.ink > 0.5)[at_page(ink, page) > 0.5].mean()
         if kept <= 0.95:
             lost.append(f"{digit}: {kept:.0%} kept")
     assert not lost, "; ".join(lost)
