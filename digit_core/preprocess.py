@@ -248,13 +248,15 @@ def _ink(
     green and blue: taking the strongest channel keeps coloured ink as strong
     as black.
     """
+    if not any(paper.strides[:2]):  # even light: one colour, not a picture of it
+        paper = paper[0, 0]
     if dark_ink:
-        diff = (paper - image) / np.maximum(paper, DARKEST_PAPER)
+        diff = (paper - image) * (1.0 / np.maximum(paper, DARKEST_PAPER))
     else:
         diff = image - paper
     if diff.ndim == 3:
         diff = diff.max(axis=2)
-    return np.clip(diff, 0.0, 1.0).astype(np.float32)
+    return np.clip(diff, 0.0, 1.0, dtype=np.float32)
 
 
 def _is_noise(ink: NDArray[np.float32]) -> bool:
