@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import ROUTED, WANTED, show_model
+from pages.common import ROUTED, WANTED, keep_keras_session, show_model
 
 
 def run() -> None:
+    keep_keras_session()
     st.set_page_config(
         page_title="Digit studio", page_icon=":material/draw:", layout="wide"
     )

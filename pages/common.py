@@ -46,6 +46,27 @@ WANTED = "app.wanted"  # a page asked for before app.py had run in this session
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def keep_keras_session() -> None:
+    """Stop Streamlit from clearing the Keras session after every script run.
+
+    Streamlit calls keras.backend.clear_session() when a run ends (a guard
+    from TensorFlow 1's graph days). With TensorFlow 2 that buys nothing and
+    costs a full gc.collect() plus TensorFlow's kernel cache: measured here,
+    230-320 ms holding the GIL per run (a stroke, a click, each second of a
+    Train page's polling), and 45-70 ms more on the next model call. Every
+    session waits for it, so it alone broke the class-size latency target.
+    The hook is private; if Streamlit renames it, this does nothing.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _keep_state
+
+
+def _keep_state() -> None:
+    """Streamlit's end-of-run cleanup, minus Keras: nothing else applies here."""
+
+
 def through_app(page_file: str) -> None:
     """Send a page that runs without app.py back through it, to the same page.
 

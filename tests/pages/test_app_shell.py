@@ -46,3 +46,16 @@ def test_a_broken_model_is_a_message_not_a_crash(monkeypatch, tmp_path):
     at = page("pages/draw.py").run()
     assert not at.exception
     assert "could not be loaded" in at.error[0].value
+
+
+def test_a_run_does_not_clear_the_keras_session(monkeypatch):
+    """Streamlit's end-of-run keras.backend.clear_session() costs a gc.collect()
+    of the whole server (~0.3 s holding the GIL here): app.py switches it off."""
+    import keras
+
+    calls = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: calls.append(a))
+    at = page("app.py").run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception
+    assert calls == []
