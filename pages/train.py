@@ -37,7 +37,7 @@ through_app(__file__)
 RUN = "train.run"  # the run whose results and actions are shown
 SHOW = "train.show_run"  # a run to select on the next full run (set by the fragment)
 NORMALIZED = "train.normalized"
-POLL_SECONDS = 1.0  # the live charts refresh at least this often while training
+POLL_SECONDS = 1.5  # the live charts refresh this often while training (goal: 2 s)
 GALLERY_SCALE = 4  # 28x28 test images enlarged to 112x112 px, pixels kept
 GALLERY_WIDTH = 96  # px on screen: six in a row beside the matrix on a laptop
 GALLERY_SIZE = 24  # images behind one confusion cell

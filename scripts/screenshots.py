@@ -1,12 +1,15 @@
-"""Make the README's screenshots of the Draw and Upload pages in headless Chromium.
+"""Make the README's screenshots in headless Chromium.
 
-    python scripts/screenshots.py                      # docs/draw.png, docs/upload.png
+    python scripts/screenshots.py                      # docs/*.png
     python scripts/screenshots.py --model runs/model.keras --out docs --json
 
-Starts `streamlit run app.py` on a free loopback port, draws a number on the
-canvas with mouse strokes, uploads a photo-like picture, and saves a shot of
-each page. The browser-driving helpers here (serve, open_page, draw,
-settled_reading, photo_of) are shared with the end-to-end tests in tests/e2e.
+Starts `streamlit run app.py` on a free loopback port with a "my digits" store
+of its own (a dozen drawn digits), draws a number on the canvas with mouse
+strokes and opens "Why this digit", uploads a photo-like picture, plays a
+round of the classroom quiz, shows the phone-join code and the my-digits
+list, and saves a shot of each. The browser-driving helpers here (serve,
+open_page, draw, settled_reading, photo_of) are shared with the end-to-end
+tests in tests/e2e.
 Needs the playwright package and Debian's Chromium; never `playwright install`.
 """
 
@@ -205,19 +208,50 @@ def photo_of(number: str, seed: int = 0) -> Image.Image:
 # the screenshots
 
 
+def seed_my_digits(path: Path, digits: str = "0123456789471") -> None:
+    """A fresh "my digits" store at `path` holding `digits` drawn from templates.
+
+    Each is read by the bundled model as the app would, so the list shows
+    real readings (and any misreading) beside the labels.
+    """
+    import io
+
+    from digit_core import Recognizer
+    from digit_core.samples import SampleStore, sample
+
+    store, reader = SampleStore(path), Recognizer.load()
+    for i, digit in enumerate(int(d) for d in digits):
+        styles = TEMPLATES[digit]
+        ink = render(styles[i % len(styles)], size=140, thickness=0.1)
+        picture = Image.fromarray(np.round(255 * (1 - ink)).astype(np.uint8))
+        png = io.BytesIO()
+        picture.save(png, format="PNG")
+        read = reader.recognize(np.asarray(picture), mode="single").predictions[0]
+        saved = sample(png.getvalue(), read.input, digit, read.digit, read.confidence)
+        store.add(saved)
+
+
 def shoot(url: str, out: Path, number: str = "42", photo: str = "2026") -> list[Path]:
-    """Draw `number` on the Draw page, upload a photo of `photo`; save both shots."""
+    """Save the README's shots of every page (see the module docstring)."""
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
     size = 260 / len(number)  # canvas px per digit, side by side
+    shots = []
     with sync_playwright() as playwright:
         browser = launch(playwright)
         page = open_page(browser, url)
         for i, digit in enumerate(number):
             draw(page, TEMPLATES[int(digit)][0], 10 + i * size, 140 - size / 2, size)
         settled_reading(page)
-        page.screenshot(path=out / "draw.png")
+        shots.append(out / "draw.png")
+        page.screenshot(path=shots[-1])
+        page.get_by_text("Why this digit").click()
+        page.get_by_text("Grad-CAM over your picture").wait_for(timeout=TIMEOUT * 1000)
+        page.locator(".stImage img").last.wait_for(timeout=TIMEOUT * 1000)
+        time.sleep(1)  # the images fade in
+        shots.append(out / "why.png")
+        page.screenshot(path=shots[-1], full_page=True)
         page.close()
 
         page = open_page(browser, f"{url}/upload", ready=UPLOAD)
@@ -226,9 +260,39 @@ def shoot(url: str, out: Path, number: str = "42", photo: str = "2026") -> list[
             photo_of(photo).save(picture, quality=85)
             page.locator(UPLOAD).set_input_files(picture)
             settled_reading(page)
-        page.screenshot(path=out / "upload.png")
+        shots.append(out / "upload.png")
+        page.screenshot(path=shots[-1])
+        page.close()
+
+        shots += shoot_classroom(browser, url, out)
+        page = open_page(browser, f"{url}/my_digits", ready="[data-testid='stImage']")
+        time.sleep(1)
+        shots.append(out / "my-digits.png")
+        page.screenshot(path=shots[-1])
         browser.close()
-    return [out / "draw.png", out / "upload.png"]
+    return shots
+
+
+def shoot_classroom(browser, url: str, out: Path) -> list[Path]:
+    """A quiz round answered by drawing the digit asked, and the phone-join code."""
+    page = open_page(browser, f"{url}/classroom", ready=CANVAS)
+    asked = page.get_by_text("Draw a ").first.inner_text()  # "Draw a seven (7)"
+    digit = int(asked.rsplit("(", 1)[1][0])
+    draw(page, TEMPLATES[digit][0], 35, 35, 210)
+    page.get_by_role("button", name="Check").click()
+    page.get_by_text("1 / 1", exact=False).or_(
+        page.get_by_text("0 / 1", exact=False)
+    ).first.wait_for(timeout=TIMEOUT * 1000)
+    quiz = out / "classroom.png"
+    page.screenshot(path=quiz)
+    page.get_by_text("Join from a phone").click()
+    page.get_by_text("Scan the code").wait_for(timeout=TIMEOUT * 1000)
+    page.locator("[data-testid='stImage'] img").first.wait_for(timeout=TIMEOUT * 1000)
+    time.sleep(1)
+    join = out / "classroom-join.png"
+    page.screenshot(path=join)
+    page.close()
+    return [quiz, join]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -244,8 +308,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     env = {"DIGITS_MODEL_PATH": str(args.model.resolve())} if args.model else {}
     log = Path(tempfile.gettempdir()) / "digit-studio-screenshots.log"
-    with serve(log, env) as url:
-        paths = shoot(url, args.out, args.number, args.photo)
+    with tempfile.TemporaryDirectory() as folder:
+        mine = Path(folder) / "my_digits.sqlite"
+        seed_my_digits(mine)
+        with serve(log, {**env, "DIGITS_SAMPLES_PATH": str(mine)}) as url:
+            paths = shoot(url, args.out, args.number, args.photo)
     if args.json:
         print(json.dumps([str(path) for path in paths]))
     else:
