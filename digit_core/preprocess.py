@@ -168,10 +168,15 @@ def _gray(image: NDArray) -> NDArray:
     """
     if image.ndim != 3 or image.shape[2] < 3:
         return image
-    red, green, blue = cv2.split(image)[:3]
+    channels = cv2.split(image)  # OpenCV: numpy's strided copies cost 20x more
+    red, green, blue = channels[:3]
     if cv2.norm(red, green, cv2.NORM_INF) or cv2.norm(green, blue, cv2.NORM_INF):
         return image
-    return red if image.shape[2] == 3 else image[..., [0, 3]]
+    if image.shape[2] == 3:
+        return red
+    alpha = channels[3]
+    opaque = np.iinfo(alpha.dtype).max if alpha.dtype.kind in "ui" else 1.0
+    return red if cv2.minMaxLoc(alpha)[0] >= opaque else cv2.merge([red, alpha])
 
 
 def _composite(image: NDArray[np.float32]) -> NDArray[np.float32]:

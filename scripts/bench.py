@@ -2,6 +2,7 @@
 
     python scripts/bench.py            # full run, ~5 minutes on 2 cores
     python scripts/bench.py --quick    # a short run: fewer repeats, no training race
+    python scripts/bench.py --no-training  # full repeats, no training race
 
 Everything is measured side by side in one process, so ratios hold even on a
 noisy machine:
@@ -140,6 +141,20 @@ def canvas_strokes(count: int) -> list[np.ndarray]:
     return pictures
 
 
+def as_streamlit_sends(figure: Any) -> str:
+    """What st.plotly_chart does with a figure: validate it, then send JSON.
+
+    With Streamlit's own plotly template registered (as in the app), which
+    is much smaller than plotly's default.
+    """
+    import plotly.io
+    import plotly.tools
+    from streamlit.elements import plotly_chart  # noqa: F401  (its template)
+
+    checked = plotly.tools.return_figure_from_figure_or_data(figure, True)
+    return plotly.io.to_json(checked, validate=False)
+
+
 def after_a_stroke(recognizer: Recognizer, image_data: np.ndarray) -> None:
     """The Draw page's work after a stroke, "What the model sees" open.
 
@@ -147,7 +162,9 @@ def after_a_stroke(recognizer: Recognizer, image_data: np.ndarray) -> None:
     """
     picture = canvas.drawing(image_data)
     reading = recognizer.recognize(picture, mode="auto")
-    charts.probability_bars([p.probabilities for p in reading.predictions]).to_json()
+    as_streamlit_sends(
+        charts.probability_bars([p.probabilities for p in reading.predictions])
+    )
     if len(reading.predictions) > 1:
         boxes = [p.box for p in reading.predictions]
         charts.with_boxes(picture, boxes, [str(p.digit) for p in reading.predictions])
@@ -202,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-path", help="MNIST .npz (default: see data.load_mnist)")
     parser.add_argument(
         "--quick", action="store_true", help="short run, no training race"
+    )
+    parser.add_argument(
+        "--no-training", action="store_true", help="full repeats, no training race"
     )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
@@ -266,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{whole_class.p95_ms:.0f} ms with 30 sessions at once"
     )
 
-    if not args.quick:
+    if not (args.quick or args.no_training):
         reference = reference_time_to_target(mnist, log)
         fast = fast_time_to_target(mnist, log)
         results["reference_to_99"] = reference
