@@ -221,9 +221,11 @@ class SampleStore:
 
     def _ensure_schema(self, db: sqlite3.Connection) -> None:
         """Make the schema in a new, empty file; refuse a file that is not ours."""
-        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
-            return
-        db.execute("PRAGMA journal_mode = WAL")  # persistent; outside a transaction
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            self._make_schema(db)
+        _use_wal(db)
+
+    def _make_schema(self, db: sqlite3.Connection) -> None:
         with _transaction(db):
             version = db.execute("PRAGMA user_version").fetchone()[0]
             tables = db.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
@@ -327,6 +329,24 @@ class SampleStore:
                 os.replace(source, f"{backup}{suffix}")
         log.warning("moved the damaged store %s to %s", self.path, backup)
         return backup
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging: readers no longer wait for a writer.
+
+    The mode is kept in the file, but switching needs the file to itself and
+    does not wait for it (two sessions creating the store at once: "database
+    is locked"), so a busy file is left as it is and switched by a later call.
+    """
+    if db.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise
+        log.debug("my-digits store busy; write-ahead logging on a later call")
 
 
 @contextmanager

@@ -338,3 +338,10 @@ def test_crop_png_cuts_the_box_with_a_margin_from_a_downsized_picture():
     margin = round(samples.CROP_MARGIN * 20)  # of the box's larger side, at half size
     assert pixels.shape[:2] == (20 + 2 * margin, 10 + 2 * margin)
     assert pixels[margin:-margin, margin:-margin].min() == 255  # all ink inside
+
+
+def test_the_store_uses_write_ahead_logging(store):
+    """Readers (the My digits page) never wait for a writer (a save elsewhere)."""
+    store.add(make(3, 0))
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
