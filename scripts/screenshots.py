@@ -249,9 +249,10 @@ def shoot(url: str, out: Path, number: str = "42", photo: str = "2026") -> list[
         page.get_by_text("Why this digit").click()
         page.get_by_text("Grad-CAM over your picture").wait_for(timeout=TIMEOUT * 1000)
         page.locator(".stImage img").last.wait_for(timeout=TIMEOUT * 1000)
+        page.get_by_text("Grad-CAM over your picture").scroll_into_view_if_needed()
         time.sleep(1)  # the images fade in
         shots.append(out / "why.png")
-        page.screenshot(path=shots[-1], full_page=True)
+        page.screenshot(path=shots[-1])
         page.close()
 
         page = open_page(browser, f"{url}/upload", ready=UPLOAD)
@@ -279,6 +280,7 @@ def shoot_classroom(browser, url: str, out: Path) -> list[Path]:
     asked = page.get_by_text("Draw a ").first.inner_text()  # "Draw a seven (7)"
     digit = int(asked.rsplit("(", 1)[1][0])
     draw(page, TEMPLATES[digit][0], 35, 35, 210)
+    time.sleep(1.5)  # the canvas sends its last stroke a moment after the mouse-up
     page.get_by_role("button", name="Check").click()
     page.get_by_text("1 / 1", exact=False).or_(
         page.get_by_text("0 / 1", exact=False)
