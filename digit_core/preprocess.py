@@ -49,7 +49,8 @@ PEN_SIDE = 4 * BOX  # the pen is adjusted at 4x the final size: small kernels, f
 LINE_SPAN = 0.9  # paper lines run edge to edge; pen strokes of a digit do not
 LINE_THICKNESS = 0.02  # ...and is at most this fraction of the picture thick
 LINE_MIN_SIDE = 100  # pictures smaller than this hold one digit, not ruled paper
-DIGIT_HEIGHT = 160  # cleaned ink is shrunk until no piece is taller: 6x what is read
+DIGIT_HEIGHT = 128  # cleaned ink is shrunk until no piece is taller: 6x what is read
+SHRUNK_PEN = 2.0  # ...but strokes stay at least this wide, px
 STROKE_CORE = 0.9  # ...then this quantile of its ink is a stroke's full strength
 
 
@@ -334,13 +335,17 @@ def _shrink(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], float]:
     more than a few times that, and a canvas digit 250 px tall would cost
     four times the work. A whole factor makes the shrink an exact box filter
     (and ten times faster than a fractional one); the picture is padded with
-    paper at the right and bottom to a multiple of it. Returns the ink and
-    the scale applied (1/factor).
+    paper at the right and bottom to a multiple of it. Strokes are kept at
+    least SHRUNK_PEN wide (their width estimated from ink area and outline):
+    a 1 px line is not shrunk to a faint thread. Returns the ink and the
+    scale applied (1/factor).
     """
     mask = (ink > 0).view(np.uint8)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     tallest = max((cv2.boundingRect(c)[3] for c in contours), default=0)
-    factor = math.ceil(tallest / DIGIT_HEIGHT)
+    outline = sum(cv2.arcLength(c, closed=True) for c in contours)
+    pen = 2 * cv2.sumElems(ink)[0] / max(outline, 1.0)  # ink area / stroke length
+    factor = min(math.ceil(tallest / DIGIT_HEIGHT), int(pen / SHRUNK_PEN))
     if factor <= 1:
         return ink, 1.0
     h, w = ink.shape
