@@ -35,6 +35,11 @@ PROBE_TOLERANCE = 1e-4  # largest difference from Keras's probabilities allowed
 PROBE_TIMEOUT = 60.0  # s for the child to import OpenCV and run the probe
 PROBE = """
 import pickle, sys
+try:  # a crash here is expected for some graphs: no core file for it
+    import resource
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+except (ImportError, ValueError, OSError):
+    pass
 import cv2, numpy as np
 graph, probe = pickle.load(sys.stdin.buffer)
 net = cv2.dnn.readNetFromTensorflow(np.frombuffer(graph, np.uint8))
