@@ -1,7 +1,7 @@
 """Split a picture of a number into its digits, left to right.
 
-Steps: ink components (8-connected); specks of noise dropped; fragments of one
-digit grouped (the detached bar of a 5, a 4 or 7 in two strokes, a broken
+Steps: ink components (8-connected); specks of noise and faint scratches
+dropped; fragments of one digit grouped (the detached bar of a 5, a 4 or 7 in two strokes, a broken
 line); groups too wide for one digit cut where the ink is thinnest. Boxes are
 in the coordinates of the ink image given; `to_input_box` maps them back.
 
@@ -35,6 +35,10 @@ FRAGMENT_REACH = 0.25  # horizontally within this many neighbour heights, and:
 FRAGMENT_SMALL = 0.35  # under this fraction of its height (no digit of a row is), or
 FRAGMENT_HEIGHT = 0.7  # under this fraction, with its centre...
 FRAGMENT_OFFSET = 0.15  # ...this far (neighbour heights) off the neighbour's centre
+# but a small piece centred on its neighbour and at least this many of its own
+# strokes across both ways is a small digit (a bar or an arc is one stroke thick)
+BLOB = 2.5
+FAINT = 0.5  # a piece never darker than this is an edge or a scratch (pen cores are ~1)
 # Touching digits are cut at a column of thin ink between two digit-sized parts.
 VALLEY_STROKES = 1.6  # a cut column holds one run of ink, ~one stroke thick
 MIN_PART = 0.1  # each part at least this wide, in the group's heights (a narrow 1)
@@ -57,6 +61,7 @@ UNFIT = 0.1  # an unfit reading counts as this sure at most
 SURE = 0.9  # a new reading needs each digit this sure (shape counted)...
 DOUBT = 0.05  # ...replaces only a reading this doubtful (1 - probability)...
 CLEAR = 5.0  # ...and must have this many times less doubt
+MIN_DOUBT = 1e-4  # the network is overconfident: less doubt than this means nothing
 ONE_TALL = 0.75  # any stroke reads as a 1: a cut-off 1 is this tall beside the other
 MODES = ("auto", "single", "multi")
 
@@ -73,6 +78,7 @@ class Segment:
     box: Box  # in the ink image's pixels
     ink: NDArray[np.float32]  # (h, w) of the box, only this digit's ink
     probabilities: NDArray[np.float32] | None = None  # (10,) the judge's, if judged
+    cut_from: int | None = None  # the piece of ink that geometry cut it from, if cut
 
 
 @dataclass(slots=True)
@@ -82,6 +88,7 @@ class _Group:
     y0: int
     x1: int  # exclusive
     y1: int
+    stroke: float = 0.0  # its typical stroke width, px (0: not measured: thin)
 
     @property
     def width(self) -> int:
@@ -95,10 +102,15 @@ class _Group:
         self.labels += other.labels
         self.x0, self.y0 = min(self.x0, other.x0), min(self.y0, other.y0)
         self.x1, self.y1 = max(self.x1, other.x1), max(self.y1, other.y1)
+        self.stroke = max(self.stroke, other.stroke)
 
 
 def _components(ink: NDArray[np.float32]) -> tuple[NDArray[np.integer], list[_Group]]:
-    """Labelled ink and one group per component that is not a speck."""
+    """Labelled ink and one group per component that is not a speck.
+
+    A speck is tiny beside the biggest piece, or faint: never as dark as a
+    pen's core (an anti-aliased edge, a scratch).
+    """
     mask = (ink > INK).astype(np.uint8)
     h, w = mask.shape
     few = (h + 1) // 2 * ((w + 1) // 2) < 2**16  # at most this many pieces fit
@@ -117,6 +129,15 @@ def _components(ink: NDArray[np.float32]) -> tuple[NDArray[np.integer], list[_Gr
         if area < SPECK_AREA * biggest_area or tiny:
             continue
         groups.append(_Group([label], x, y, x + w, y + h))
+    if len(groups) > 1:  # pieces: faint ones dropped, the others measured
+        kept = []
+        for group in groups:
+            region = (slice(group.y0, group.y1), slice(group.x0, group.x1))
+            own = labels[region] == group.labels[0]
+            if ink[region][own].max() >= FAINT:
+                group.stroke = stroke_width(own)
+                kept.append(group)
+        groups = kept or groups
     return labels, groups
 
 
@@ -132,17 +153,19 @@ def _gap(a: _Group, b: _Group) -> int:
 def _is_fragment(piece: _Group, digit: _Group) -> bool:
     """Whether `piece` belongs to `digit` rather than being a digit of its own.
 
-    Small and off-centre (hanging from the digit's top or bottom), and close.
+    Close, and: small and off-centre (hanging from the digit's top or
+    bottom), or very small and no blob (a bar, an arc: a small digit centred
+    beside a big one is several strokes across).
     """
     if _gap(piece, digit) > FRAGMENT_REACH * digit.height:
         return False
-    if piece.height < FRAGMENT_SMALL * digit.height:
-        return True
+    across = min(piece.width, piece.height)
     offset = abs((piece.y0 + piece.y1) - (digit.y0 + digit.y1)) / 2
-    return (
-        piece.height <= FRAGMENT_HEIGHT * digit.height
-        and offset >= FRAGMENT_OFFSET * digit.height
-    )
+    off_centre = offset >= FRAGMENT_OFFSET * digit.height
+    if piece.height < FRAGMENT_SMALL * digit.height:
+        blob = piece.stroke > 0 and across >= BLOB * piece.stroke
+        return off_centre or not blob
+    return piece.height <= FRAGMENT_HEIGHT * digit.height and off_centre
 
 
 def _merge(groups: list[_Group]) -> list[_Group]:
@@ -214,6 +237,11 @@ def _row_spans(mask: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArray[np.in
     return spans[0], spans[1]
 
 
+def _narrowest(height: int, stroke: float) -> int:
+    """The narrowest part a cut may leave: a narrow 1, at least one stroke wide."""
+    return max(1, round(MIN_PART * height), round(stroke))
+
+
 def _cut(ink: NDArray[np.float32]) -> int | None:
     """The column where two touching digits meet in `ink`; None for one digit.
 
@@ -226,12 +254,12 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
     """
     mask = ink > INK
     height, width = mask.shape
-    low = max(1, round(MIN_PART * height))
+    stroke = stroke_width(mask)
+    low = _narrowest(height, stroke)
     if width < 2 * low:
         return None
     wide = width >= WIDE * height
     profile = mask.sum(axis=0).astype(np.float64)
-    stroke = stroke_width(mask)
     limit = VALLEY_STROKES * stroke
     runs = (np.diff(mask.astype(np.int8), axis=0, prepend=0) > 0).sum(axis=0)
     profile[runs > 1] = np.inf  # two strokes crossing (a 0's middle): no touch
@@ -383,10 +411,16 @@ def _joined(a: Segment, b: Segment) -> Segment | None:
     return Segment((whole.x0, whole.y0, whole.width, whole.height), ink)
 
 
+def _read_as(digit: Segment) -> int:
+    """The digit the judge reads."""
+    assert digit.probabilities is not None
+    return int(digit.probabilities.argmax())
+
+
 def _sure(digit: Segment) -> float:
     """The judge's confidence in `digit`, times UNFIT when too wide for its class."""
     assert digit.probabilities is not None
-    read = int(digit.probabilities.argmax())
+    read = _read_as(digit)
     fits = digit.box[2] <= WIDEST[read] * digit.box[3]
     return float(digit.probabilities[read]) * (1.0 if fits else UNFIT)
 
@@ -398,19 +432,25 @@ class _Option:
     start: int
     stop: int
     digits: list[Segment]
+    rejoins: bool = False  # joins two parts that geometry cut apart: one piece of ink
 
     def doubt(self) -> float:
         """1 - the chance that every digit is read right (shape counted)."""
-        return 1.0 - float(np.prod([_sure(d) for d in self.digits]))
+        return max(MIN_DOUBT, 1.0 - float(np.prod([_sure(d) for d in self.digits])))
 
-    def likely(self) -> bool:
-        """False for a cut that leaves a 1 shorter than the other part, or two 1s.
+    def likely(self, covered: Sequence[Segment]) -> bool:
+        """False for a cut that leaves a 1 shorter than the other part, or two 1s,
+        and for parts of one piece of ink joined into a 1 or into what one of
+        the `covered` parts reads.
 
-        The network reads any stroke as a 1; a digit cut in half gives strokes.
+        The network reads any stroke as a 1, and a digit with a stroke beside
+        it as that digit; a digit cut in half gives strokes.
         """
+        reads = [_read_as(d) for d in self.digits]
+        if self.rejoins:
+            return reads[0] != 1
         if len(self.digits) != 2 or self.stop - self.start != 1:
             return True
-        reads = [int(d.probabilities.argmax()) for d in self.digits]  # type: ignore[union-attr]
         heights = [d.box[3] for d in self.digits]
         if reads == [1, 1]:
             return False
@@ -437,13 +477,15 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
 
     A new reading replaces the parts it covers when they are read with DOUBT
     or more, each of its digits is SURE and it has CLEAR times less doubt.
+    Parts that geometry cut from one piece of ink are rejoined on the last two
+    alone: geometry cuts an open 0 into two strokes that read surely as 1 and 7.
     First judge call: every part and close pairs joined; a second only when a
     part reads doubtfully: its cuts. A clean digit costs one call, whose
     reading the caller keeps.
     """
     wholes = [_Option(i, i + 1, [p]) for i, p in enumerate(parts)]
     options = [
-        _Option(i, i + 2, [joined])
+        _Option(i, i + 2, [joined], a.cut_from is not None and a.cut_from == b.cut_from)
         for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))
         if (joined := _joined(a, b)) is not None
     ]
@@ -465,7 +507,10 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
             old = 1.0 - np.prod([1.0 - w.doubt() for w in wholes[start : option.stop]])
             new = option.doubt()
             sure = min(_sure(d) for d in option.digits)
-            if old >= DOUBT and sure >= SURE and old >= gain * new and option.likely():
+            doubtful = old >= DOUBT or option.rejoins
+            covered = [d for w in wholes[start : option.stop] for d in w.digits]
+            likely = option.likely(covered)
+            if doubtful and sure >= SURE and old >= gain * new and likely:
                 best, gain = option, old / max(new, 1e-9)
         chosen += best.digits
         start = best.stop
@@ -522,12 +567,14 @@ def segment(
         found = _trimmed(whole.x0, whole.y0, _segment_of(ink, labels, whole))
         return (found,) if found else ()
     segments = []
-    for group in _merge(groups):
+    for index, group in enumerate(_merge(groups)):
         own = _segment_of(ink, labels, group)
-        for start, stop in _split(own):
+        spans = _split(own)
+        for start, stop in spans:
             found = _trimmed(group.x0 + start, group.y0, own[:, start:stop])
             if found is not None:
-                segments.append(found)
+                cut = index if len(spans) > 1 else None
+                segments.append(replace(found, cut_from=cut))
     if not segments:
         raise EmptyImageError
     segments.sort(key=lambda s: s.box[0])

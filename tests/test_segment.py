@@ -248,6 +248,39 @@ def test_fragments_stay_together_inside_a_number(name):
     assert in_order(found, spans), f"{name}: {[s.box for s in found]}"
 
 
+@pytest.mark.parametrize(("big", "small"), [(4, 3), (0, 5), (3, 2), (7, 0), (2, 6)])
+def test_a_small_digit_beside_a_big_one_is_a_digit_not_a_fragment(big, small):
+    """A digit a third as tall, centred beside a big one (sizes vary in a row)."""
+    rng = np.random.default_rng(big)
+    row = [
+        template_ink(strokes.TEMPLATES[big][0]),
+        template_ink(strokes.TEMPLATES[small][0], size=36),
+    ]
+    picture, spans = compose(row, rng, gaps=[10])
+    picture, offset = roomy(1 - picture.astype(np.float32) / 255)
+    found = split(picture)
+    spans = [(a + offset, b + offset) for a, b in spans]
+    assert in_order(found, spans), f"{big}{small}: {[s.box for s in found]}"
+
+
+def open_zero() -> np.ndarray:
+    """A 0 whose pen lifted just before closing: a gap at the top of the loop."""
+    ink = template_ink(strokes.TEMPLATES[0][0]).copy()
+    h, w = ink.shape
+    ink[: h // 4, w // 2 - 4 : w // 2 + 4] = 0
+    return ink
+
+
+def test_an_open_0_cut_by_its_shape_is_read_as_one_0(judge):
+    """Geometry cuts it where its two sides meet; the judge puts it together."""
+    picture = roomy(open_zero())[0]
+    assert len(split(picture)) == 2, "the test 0 should be cut by geometry alone"
+    found = split(picture, judge=judge)
+    assert len(found) == 1
+    assert found[0].probabilities is not None
+    assert int(found[0].probabilities.argmax()) == 0
+
+
 # specks of noise are dropped
 
 
@@ -281,6 +314,18 @@ def test_specks_around_a_number_are_dropped():
     ink = 1 - picture.astype(np.float32) / 255
     found = split(roomy(salted(ink, rng, dots=60))[0])
     assert len(found) == 4, [s.box for s in found]
+
+
+def test_a_faint_scratch_beside_a_digit_is_dropped():
+    """A 2 px line half as dark as the pen, 60% of the digit's height."""
+    ink = template_ink(strokes.TEMPLATES[9][0])
+    h, w = ink.shape
+    canvas = np.zeros((h, w + 12), np.float32)
+    canvas[:, :w] = ink
+    canvas[h // 5 : 4 * h // 5, w + 8 : w + 10] = 0.5
+    found = split(roomy(canvas)[0])
+    assert len(found) == 1, [s.box for s in found]
+    assert found[0].box[2] < w + 4  # the digit's box, without the scratch
 
 
 # touching digits are split
