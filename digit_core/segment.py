@@ -1,9 +1,10 @@
 """Split a picture of a number into its digits, left to right.
 
 Steps: ink components (8-connected); specks of noise and faint scratches
-dropped; fragments of one digit grouped (the detached bar of a 5, a 4 or 7 in two strokes, a broken
-line); groups too wide for one digit cut where the ink is thinnest. Boxes are
-in the coordinates of the ink image given; `to_input_box` maps them back.
+dropped; fragments of one digit grouped (the detached bar of a 5, a 4 or 7 in
+two strokes, a broken line); groups too wide for one digit cut where the ink
+is thinnest. Boxes are in the coordinates of the ink image given;
+`to_input_box` maps them back.
 
 Geometry alone cannot tell a wide 0 from two touching digits, nor a 0 drawn as
 "(" ")" from two 1s. Given a judge (a classifier, Recognizer.judge), doubtful
