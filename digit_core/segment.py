@@ -63,6 +63,7 @@ SURE = 0.9  # a new reading needs each digit this sure (shape counted)...
 DOUBT = 0.05  # ...replaces only a reading this doubtful (1 - probability)...
 CLEAR = 5.0  # ...and must have this many times less doubt
 MIN_DOUBT = 1e-4  # the network is overconfident: less doubt than this means nothing
+SIDE_BY_SIDE = 0.5  # two digits in a row share this much of the shorter one's height
 ONE_TALL = 0.75  # any stroke reads as a 1: a cut-off 1 is this tall beside the other
 MODES = ("auto", "single", "multi")
 
@@ -282,7 +283,7 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
             or _valley_width(profile, column, limit) > JUNCTION * stroke
         ):
             continue
-        if not _is_fragment(small, big):
+        if not _is_fragment(small, big) and _side_by_side(a, b):
             return column
     return None
 
@@ -412,6 +413,17 @@ def _joined(a: Segment, b: Segment) -> Segment | None:
     return Segment((whole.x0, whole.y0, whole.width, whole.height), ink)
 
 
+def _side_by_side(a: _Group | Segment, b: _Group | Segment) -> bool:
+    """Whether two parts stand in a row: sharing most of the shorter one's height.
+
+    Digits of a number stand on one line; the tail of a wide 9 cut from its
+    loop hangs below it.
+    """
+    a, b = (_as_group(p) if isinstance(p, Segment) else p for p in (a, b))
+    shared = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return shared >= SIDE_BY_SIDE * min(a.height, b.height)
+
+
 def _read_as(digit: Segment) -> int:
     """The digit the judge reads."""
     assert digit.probabilities is not None
@@ -439,19 +451,20 @@ class _Option:
         """1 - the chance that every digit is read right (shape counted)."""
         return max(MIN_DOUBT, 1.0 - float(np.prod([_sure(d) for d in self.digits])))
 
-    def likely(self, covered: Sequence[Segment]) -> bool:
-        """False for a cut that leaves a 1 shorter than the other part, or two 1s,
-        and for parts of one piece of ink joined into a 1 or into what one of
-        the `covered` parts reads.
+    def likely(self) -> bool:
+        """False for a cut that leaves a 1 shorter than the other part, two 1s
+        or parts one above the other, and for parts of one piece of ink joined
+        into a 1.
 
-        The network reads any stroke as a 1, and a digit with a stroke beside
-        it as that digit; a digit cut in half gives strokes.
+        The network reads any stroke as a 1; a digit cut in half gives strokes.
         """
         reads = [_read_as(d) for d in self.digits]
         if self.rejoins:
             return reads[0] != 1
         if len(self.digits) != 2 or self.stop - self.start != 1:
             return True
+        if not _side_by_side(*self.digits):
+            return False
         heights = [d.box[3] for d in self.digits]
         if reads == [1, 1]:
             return False
@@ -509,8 +522,7 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
             new = option.doubt()
             sure = min(_sure(d) for d in option.digits)
             doubtful = old >= DOUBT or option.rejoins
-            covered = [d for w in wholes[start : option.stop] for d in w.digits]
-            likely = option.likely(covered)
+            likely = option.likely()
             if doubtful and sure >= SURE and old >= gain * new and likely:
                 best, gain = option, old / max(new, 1e-9)
         chosen += best.digits

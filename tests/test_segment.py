@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digit_core import strokes
+from digit_core import outside, strokes
 from digit_core.errors import EmptyImageError
 from digit_core.preprocess import prepare
 from digit_core.segment import Judge, Segment, segment, to_input_box
@@ -314,6 +314,15 @@ def test_specks_around_a_number_are_dropped():
     ink = 1 - picture.astype(np.float32) / 255
     found = split(roomy(salted(ink, rng, dots=60))[0])
     assert len(found) == 4, [s.box for s in found]
+
+
+@pytest.mark.parametrize("index", [829, 868, 1336, 1381, 1519])
+def test_one_drawn_digit_is_not_cut_into_parts_one_above_the_other(judge, index):
+    """Canvas drawings (9s with long tails, a tilted 8, a 6, a 1 with a foot)
+    that were read as two digits: their parts did not stand in a row."""
+    picture, digit = outside.canvas_item(index)
+    found = split(picture, "auto", judge)
+    assert len(found) == 1, f"{digit}: {[s.box for s in found]}"
 
 
 def test_a_faint_scratch_beside_a_digit_is_dropped():
