@@ -59,6 +59,9 @@ JOIN_WIDE = 1.6  # ...when together at most this wide for their height
 # 99th percentile for the class read (ink > INK) makes it UNFIT.
 WIDEST = (1.43, 1.0, 1.67, 1.25, 1.25, 1.67, 1.11, 1.25, 1.25, 1.05)
 UNFIT = 0.1  # an unfit reading counts as this sure at most
+# A piece of ink that geometry cut, read whole, may be this much wider: photos
+# taken at an angle and wide strokes on a canvas stretch digits beyond MNIST's
+REJOINED = 1.25
 SURE = 0.9  # a new reading needs each digit this sure (shape counted)...
 DOUBT = 0.05  # ...replaces only a reading this doubtful (1 - probability)...
 CLEAR = 5.0  # ...and must have this many times less doubt
@@ -430,11 +433,12 @@ def _read_as(digit: Segment) -> int:
     return int(digit.probabilities.argmax())
 
 
-def _sure(digit: Segment) -> float:
-    """The judge's confidence in `digit`, times UNFIT when too wide for its class."""
+def _sure(digit: Segment, leeway: float = 1.0) -> float:
+    """The judge's confidence in `digit`, times UNFIT when too wide for its
+    class (beyond WIDEST times `leeway`)."""
     assert digit.probabilities is not None
     read = _read_as(digit)
-    fits = digit.box[2] <= WIDEST[read] * digit.box[3]
+    fits = digit.box[2] <= WIDEST[read] * leeway * digit.box[3]
     return float(digit.probabilities[read]) * (1.0 if fits else UNFIT)
 
 
@@ -449,7 +453,13 @@ class _Option:
 
     def doubt(self) -> float:
         """1 - the chance that every digit is read right (shape counted)."""
-        return max(MIN_DOUBT, 1.0 - float(np.prod([_sure(d) for d in self.digits])))
+        sure = [_sure(d, self.leeway) for d in self.digits]
+        return max(MIN_DOUBT, 1.0 - float(np.prod(sure)))
+
+    @property
+    def leeway(self) -> float:
+        """How much wider than WIDEST its digits may be: REJOINED for a rejoin."""
+        return REJOINED if self.rejoins else 1.0
 
     def likely(self) -> bool:
         """False for a cut that leaves a 1 shorter than the other part, two 1s
@@ -520,7 +530,7 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
                 continue
             old = 1.0 - np.prod([1.0 - w.doubt() for w in wholes[start : option.stop]])
             new = option.doubt()
-            sure = min(_sure(d) for d in option.digits)
+            sure = min(_sure(d, option.leeway) for d in option.digits)
             doubtful = old >= DOUBT or option.rejoins
             likely = option.likely()
             if doubtful and sure >= SURE and old >= gain * new and likely:

@@ -325,6 +325,14 @@ def test_one_drawn_digit_is_not_cut_into_parts_one_above_the_other(judge, index)
     assert len(found) == 1, f"{digit}: {[s.box for s in found]}"
 
 
+@pytest.mark.parametrize("index", [934, 1534, 1544])
+def test_a_wide_digit_cut_by_its_shape_is_read_whole(recognizer, index):
+    """Canvas 4s drawn wide: geometry cuts them, the judge puts each together
+    though it is wider than MNIST's widest 4s (segment.REJOINED)."""
+    picture, digit = outside.canvas_item(index)
+    assert recognizer.recognize(picture, mode="auto").digits == str(digit)
+
+
 def test_a_faint_scratch_beside_a_digit_is_dropped():
     """A 2 px line half as dark as the pen, 60% of the digit's height."""
     ink = template_ink(strokes.TEMPLATES[9][0])
