@@ -376,6 +376,42 @@ def test_touching_digits_are_split_in_two(judge, left, right, extra):
         assert abs(part.box[0] + part.box[2] / 2 - centre) < 0.3 * part.box[2] + 4
 
 
+def two_rings_touching() -> np.ndarray:
+    """Two 0-like rings meeting at a point, one a little lower: geometry
+    leaves them whole (not wide, parts not full height), the judge decides."""
+    ring = np.zeros((40, 20), np.float32)
+    cv2.ellipse(ring, (10, 20), (7, 17), 0, 0, 360, 1.0, 3)
+    pair = np.zeros((46, 39), np.float32)
+    pair[:40, :20] = ring
+    pair[6:, 19:] = np.maximum(pair[6:, 19:], ring)
+    return roomy(pair)[0]
+
+
+def scripted_judge(whole: float, half: float) -> Judge:
+    """Reads every piece as a 0: the pair with doubt `whole`, a half with `half`."""
+
+    def judge(inks):
+        doubts = [whole if ink.shape[1] >= 30 else half for ink in inks]
+        return np.array([[1 - d] + [d / 9] * 9 for d in doubts], np.float32)
+
+    return judge
+
+
+@pytest.mark.parametrize(
+    ("whole", "half", "parts"),
+    [
+        (0.1, 0.01, 2),  # doubtful, and the cut 10x clearer (CLEAR)
+        (0.1, 0.05, 1),  # ...only 2x clearer
+        (0.02, 1e-5, 2),  # fairly sure, but the cut 100x clearer (CLEARER)
+        (0.02, 1e-3, 1),  # ...only 10x clearer
+        (0.002, 1e-6, 1),  # sure: not questioned
+    ],
+)
+def test_a_cut_must_read_much_clearer_the_surer_the_whole(whole, half, parts):
+    found = split(two_rings_touching(), judge=scripted_judge(whole, half))
+    assert len(found) == parts, [s.box for s in found]
+
+
 # modes
 
 
