@@ -268,7 +268,7 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
     wide = width >= WIDE * height
     profile = mask.sum(axis=0).astype(np.float64)
     limit = VALLEY_STROKES * stroke
-    runs = (np.diff(mask.astype(np.int8), axis=0, prepend=0) > 0).sum(axis=0)
+    runs = (mask[1:] > mask[:-1]).sum(axis=0) + mask[0]  # runs of ink per column
     profile[runs > 1] = np.inf  # two strokes crossing (a 0's middle): no touch
     order = np.lexsort((np.abs(np.arange(width) - width / 2), profile))
     lefts, rights = _row_spans(mask)
