@@ -52,6 +52,7 @@ LINE_MIN_SIDE = 100  # pictures smaller than this hold one digit, not ruled pape
 DIGIT_HEIGHT = 128  # cleaned ink is shrunk until no piece is taller: 6x what is read
 SHRUNK_PEN = 2.0  # ...but strokes stay at least this wide, px
 STROKE_CORE = 0.9  # ...then this quantile of its ink is a stroke's full strength
+REACH = 2  # px: ink this far from a stroke above Otsu's threshold may be its rim
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +142,16 @@ def _quantile(values: NDArray[np.float32], q: float) -> float:
 
 
 def _ink_quantile(
-    ink: NDArray[np.float32], where: NDArray[np.bool_], q: float
+    ink: NDArray[np.float32], where: NDArray[np.bool_], q: float, zeros: int = 0
 ) -> float:
-    """The q-quantile (nearest rank) of ink[where], non-negative, most of it 0.
+    """The q-quantile (nearest rank) of ink[where] and `zeros` more zeros;
+    ink non-negative, most of it 0.
 
-    The same as _quantile(ink[where], q), but only the nonzero values are
-    gathered and sorted: around a digit most pixels are exactly paper, so
-    this is several times faster.
+    The same as _quantile, but only the nonzero values are gathered and
+    sorted: around a digit most pixels are exactly paper, so this is several
+    times faster.
     """
-    size = cv2.countNonZero(where.view(np.uint8))
+    size = cv2.countNonZero(where.view(np.uint8)) + zeros
     k = round(q * (size - 1))
     nonzero = ink[(ink > 0) & where]
     zeros = size - nonzero.size
@@ -391,10 +393,18 @@ def _stretch(ink: NDArray[np.float32]) -> NDArray[np.float32]:
     levels = cv2.convertScaleAbs(ink, alpha=255 / peak)
     otsu, strong = cv2.threshold(levels, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = otsu / 255 * peak
+    # the rest looks only at the ink and REACH px around it: the paper beyond
+    # is exactly 0 and surely paper (a drawing on a canvas: half the work)
+    x, y, w, h = cv2.boundingRect((ink > 0).view(np.uint8))
+    x0, y0 = max(0, x - REACH), max(0, y - REACH)
+    region = (slice(y0, y + h + REACH), slice(x0, x + w + REACH))
+    whole, ink, strong = ink, ink[region], strong[region]
     stroke = strong.view(bool)
-    far = cv2.dilate(strong, np.ones((5, 5), np.uint8)) == 0  # surely paper
+    near = np.ones((2 * REACH + 1, 2 * REACH + 1), np.uint8)
+    far = cv2.dilate(strong, near) == 0  # surely paper
     _, far_peak, _, _ = cv2.minMaxLoc(ink, far.view(np.uint8))
-    noise = _ink_quantile(ink, far, 0.995) if far_peak > 0 else 0.0  # clean: skip
+    beyond = whole.size - ink.size
+    noise = _ink_quantile(ink, far, 0.995, beyond) if far_peak > 0 else 0.0
     floor = 0.0 if noise == 0.0 else min(noise * 1.2 + 0.02, 0.6 * threshold)
     full = _quantile(ink[stroke], 0.75) if stroke.any() else peak
     if full - floor < MIN_CONTRAST:
@@ -406,13 +416,15 @@ def _stretch(ink: NDArray[np.float32]) -> NDArray[np.float32]:
     specks = not attached[1:].all()
     if specks:
         weak = attached[labels].view(np.uint8)
-    if _biggest_piece(weak) < max(MIN_DIGIT_PX, MIN_DIGIT * max(ink.shape)):
+    if _biggest_piece(weak) < max(MIN_DIGIT_PX, MIN_DIGIT * max(whole.shape)):
         raise EmptyImageError
-    stretched = ink - np.float32(floor)  # 0 at the floor, 1 at full: in place
-    stretched *= np.float32(1.0 / (full - floor))
-    np.clip(stretched, 0.0, 1.0, out=stretched)
+    stretched = np.zeros_like(whole)
+    inked = stretched[region]  # 0 at the floor, 1 at full: in place
+    np.subtract(ink, np.float32(floor), out=inked)
+    inked *= np.float32(1.0 / (full - floor))
+    np.clip(inked, 0.0, 1.0, out=inked)
     if specks:
-        stretched[weak == 0] = 0.0
+        inked[weak == 0] = 0.0
     return stretched
 
 
