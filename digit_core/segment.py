@@ -64,7 +64,7 @@ UNFIT = 0.1  # an unfit reading counts as this sure at most
 REJOINED = 1.25
 SURE = 0.9  # a new reading needs each digit this sure (shape counted)...
 DOUBT = 0.05  # ...replaces a reading this doubtful (1 - probability)...
-CLEAR = 5.0  # ...when it has this many times less doubt, or...
+CLEAR = 5.0  # ...when it has this many times less doubt; a cut replaces...
 SUSPECT = 0.005  # ...a reading at least this doubtful...
 CLEARER = 50.0  # ...when it has this many times less
 MIN_DOUBT = 1e-4  # the network is overconfident: less doubt than this means nothing
@@ -502,10 +502,11 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
     """Join or cut parts where the judge reads the result clearly surer.
 
     A new reading replaces the parts it covers when each of its digits is
-    SURE and it has CLEAR times less doubt than they, read with DOUBT or more;
-    or CLEARER times less than parts read with SUSPECT or more: the network
-    reads two touching digits as one with 97-99% confidence, but the right
-    cut with 99.99%.
+    SURE and it has CLEAR times less doubt than they, read with DOUBT or more.
+    A cut also replaces a part read with SUSPECT or more when it has CLEARER
+    times less doubt: the network reads two touching digits as one with
+    97-99% confidence, but the right cut with 99.99%. (Not so a join: it
+    reads a short 1 and the 4 beside it surely as one 4.)
     Parts that geometry cut from one piece of ink are rejoined on the last two
     alone: geometry cuts an open 0 into two strokes that read surely as 1 and 7.
     First judge call: every part and close pairs joined; a second only when a
@@ -536,7 +537,8 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
             old = 1.0 - np.prod([1.0 - w.doubt() for w in wholes[start : option.stop]])
             new = option.doubt()
             sure = min(_sure(d, option.leeway) for d in option.digits)
-            doubtful = old >= SUSPECT or option.rejoins
+            cut = option.stop - option.start == 1
+            doubtful = old >= (SUSPECT if cut else DOUBT) or option.rejoins
             clear = CLEAR if old >= DOUBT or option.rejoins else CLEARER
             likely = option.likely()
             if doubtful and sure >= SURE and old >= max(gain, clear) * new and likely:

@@ -376,14 +376,14 @@ def test_touching_digits_are_split_in_two(judge, left, right, extra):
         assert abs(part.box[0] + part.box[2] / 2 - centre) < 0.3 * part.box[2] + 4
 
 
-def two_rings_touching() -> np.ndarray:
-    """Two 0-like rings meeting at a point, one a little lower: geometry
-    leaves them whole (not wide, parts not full height), the judge decides."""
+def two_rings(gap: int) -> np.ndarray:
+    """Two 0-like rings `gap` px apart (-1: meeting at a point), one a little
+    lower: geometry leaves them as they are, the judge decides."""
     ring = np.zeros((40, 20), np.float32)
     cv2.ellipse(ring, (10, 20), (7, 17), 0, 0, 360, 1.0, 3)
-    pair = np.zeros((46, 39), np.float32)
+    pair = np.zeros((46, 40 + gap), np.float32)
     pair[:40, :20] = ring
-    pair[6:, 19:] = np.maximum(pair[6:, 19:], ring)
+    pair[6:, 20 + gap :] = np.maximum(pair[6:, 20 + gap :], ring)
     return roomy(pair)[0]
 
 
@@ -408,7 +408,15 @@ def scripted_judge(whole: float, half: float) -> Judge:
     ],
 )
 def test_a_cut_must_read_much_clearer_the_surer_the_whole(whole, half, parts):
-    found = split(two_rings_touching(), judge=scripted_judge(whole, half))
+    found = split(two_rings(-1), judge=scripted_judge(whole, half))
+    assert len(found) == parts, [s.box for s in found]
+
+
+@pytest.mark.parametrize(("half", "parts"), [(0.1, 1), (0.02, 2)])
+def test_a_join_must_replace_doubtful_parts(half, parts):
+    """Two pieces read as one digit 1,000x more surely are joined only when
+    they are doubtful themselves (DOUBT): a short 1 beside a 4 reads as one 4."""
+    found = split(two_rings(1), judge=scripted_judge(1e-6, half))
     assert len(found) == parts, [s.box for s in found]
 
 

@@ -36,9 +36,17 @@ def explorer(mnist, monkeypatch):
 def test_before_drawing_the_layers_and_filters_show(learn):
     assert learn.info[0].value.startswith("Draw a digit")
     net = model_lib.load(model_path())
-    (table,) = learn.dataframe
-    assert len(table.value) == len(model_lib.layer_table(net))
-    assert list(table.value.columns) == ["layer", "type", "output shape", "parameters"]
+    members = inside.members(net)  # an ensemble: its table, then each member's
+    nets = members if members == (net,) else (net, *members)
+    assert len(learn.dataframe) == len(nets)
+    for table, shown in zip(learn.dataframe, nets, strict=True):
+        assert len(table.value) == len(model_lib.layer_table(shown))
+        assert list(table.value.columns) == [
+            "layer",
+            "type",
+            "output shape",
+            "parameters",
+        ]
     assert len(learn.image) == len(inside.first_filters(net))
 
 
@@ -46,9 +54,10 @@ def test_a_drawing_shows_every_convolution_layer(learn, digits):
     learn.session_state[CANVAS] = canvas_state(digits[3])
     learn.run()
     assert not learn.exception and not learn.info
-    blocks = len(inside.conv_blocks(model_lib.load(model_path())))
-    # the input, one grid per convolution block, the filters
-    assert len(learn.image) == 1 + blocks + 1
+    net = model_lib.load(model_path())
+    blocks = sum(len(inside.conv_blocks(cnn)) for cnn in inside.members(net))
+    # the input, one grid per convolution block of each CNN, their filters
+    assert len(learn.image) == 1 + blocks + len(inside.first_filters(net))
 
 
 def test_the_explorer_shows_a_class(explorer, mnist):
