@@ -214,7 +214,7 @@ def stroke_width(mask: NDArray) -> float:
     )
     if not padded.any():
         return 0.0
-    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_5)
     ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (padded > 0)
     return max(1.0, 2.0 * float(distance[ridge].mean()) - 0.5)
 
@@ -271,12 +271,13 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
     runs = (mask[1:] > mask[:-1]).sum(axis=0) + mask[0]  # runs of ink per column
     profile[runs > 1] = np.inf  # two strokes crossing (a 0's middle): no touch
     order = np.lexsort((np.abs(np.arange(width) - width / 2), profile))
-    lefts, rights = _row_spans(mask)
+    spans = None  # most groups are one digit: no column gets this far
     for column in (int(c) for c in order):
         if profile[column] > limit:
             break
         if not low <= column <= width - low:
             continue
+        lefts, rights = spans = spans or _row_spans(mask)
         left, right = lefts[column].tolist(), rights[column].tolist()
         a = _Group([], 0, left[0], column, left[1])
         b = _Group([], column, right[0], width, right[1])
@@ -376,8 +377,10 @@ def _as_group(part: Segment) -> _Group:
 def _halves(part: Segment) -> list[list[Segment]]:
     """Ways to cut `part` in two digits, left then right, along drop-fall paths.
 
-    Each cut crosses little ink and leaves two parts wide enough, neither a
-    fragment hanging from the other; the judge chooses among them.
+    Each cut crosses little ink and leaves two parts wide enough, side by side
+    (a cut along a thick stroke leaves parts that overlap as one digit's
+    pieces do: OVERLAP), neither a fragment hanging from the other; the judge
+    chooses among them.
     """
     mask = part.ink > INK
     height, width = mask.shape
@@ -397,7 +400,7 @@ def _halves(part: Segment) -> list[list[Segment]]:
         if a is None or b is None or min(a.box[2], b.box[2]) < low:
             continue
         small, big = sorted((_as_group(a), _as_group(b)), key=lambda g: g.height)
-        if not _is_fragment(small, big):
+        if _overlap(small, big) < OVERLAP and not _is_fragment(small, big):
             found.append([a, b])
     return found
 

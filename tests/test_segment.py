@@ -325,6 +325,16 @@ def test_one_drawn_digit_is_not_cut_into_parts_one_above_the_other(judge, index)
     assert len(found) == 1, f"{digit}: {[s.box for s in found]}"
 
 
+@pytest.mark.parametrize("index", [1591, 1761])
+def test_a_thick_stroke_is_not_cut_along_its_length(judge, index):
+    """Canvas 1s with a flag, drawn with a wide pen, that were read as "91" and
+    "51": a drop-fall path down the stem left two parts sharing most of their
+    width, as pieces of one digit do (segment.OVERLAP)."""
+    picture, digit = outside.canvas_item(index)
+    found = split(picture, "auto", judge)
+    assert len(found) == 1, f"{digit}: {[s.box for s in found]}"
+
+
 @pytest.mark.parametrize("index", [934, 1534, 1544])
 def test_a_wide_digit_cut_by_its_shape_is_read_whole(recognizer, index):
     """Canvas 4s drawn wide: geometry cuts them, the judge puts each together

@@ -8,6 +8,7 @@ same table draws a digit large and centred or small in a corner.
 from __future__ import annotations
 
 import re
+import time
 
 from scripts.screenshots import (
     READING,
@@ -29,6 +30,7 @@ __all__ = [
     "draw",
     "draw_and_read",
     "open_page",
+    "shown_count",
     "photo_of",
     "reset",
     "settled_reading",
@@ -60,3 +62,15 @@ def reset(page) -> str:
     hover_canvas(page)
     page.get_by_label("Reset canvas & history").click()
     return settled_reading(page, changed_from=before)
+
+
+def shown_count(locator, timeout: float = TIMEOUT) -> int:
+    """How many elements `locator` matches once it matches any (0 after `timeout` s).
+
+    A rerun replaces elements: a count taken right after waiting for the
+    first one can catch the moment between old and new.
+    """
+    deadline = time.monotonic() + timeout
+    while (count := locator.count()) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return count

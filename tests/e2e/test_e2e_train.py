@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from e2e_kit import TIMEOUT, open_page
+from e2e_kit import TIMEOUT, open_page, shown_count
 
 from digit_core.runs import ENV_VAR as RUNS_ENV
 from digit_core.runs import RunStore
@@ -91,8 +91,7 @@ def test_a_tiny_training_updates_live_and_its_matrix_opens_a_gallery(
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.get_by_text("True 1, read as 1", exact=False).wait_for(timeout=TIMEOUT * 1000)
     # the caption comes first; the pictures follow in the same rerun, a moment later
-    page.locator(f"{CELL} img").first.wait_for(timeout=TIMEOUT * 1000)
-    shown = page.locator(f"{CELL} img").count()
+    shown = shown_count(page.locator(f"{CELL} img"))
     page.locator(CELL).scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "train-cell.png")
     print(f"gallery after the click: {page.inner_text(CELL)[:80]!r}, {shown} images")
