@@ -15,6 +15,7 @@ joined, each only when the new reading is much surer than the old one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -55,10 +56,25 @@ CROSS = 2.5  # a cut crosses at most this many strokes' worth of ink pixels
 JOIN_GAP = 0.1  # neighbours at most this many heights apart may be one digit...
 JOIN_WIDE = 1.6  # ...when together at most this wide for their height
 # The network reads two touching digits as one with confidence, so a reading
-# is trusted only as far as its shape fits: width/height above MNIST train's
-# 99th percentile for the class read (ink > INK) makes it UNFIT.
-WIDEST = (1.43, 1.0, 1.67, 1.25, 1.25, 1.67, 1.11, 1.25, 1.25, 1.05)
-UNFIT = 0.1  # an unfit reading counts as this sure at most
+# is trusted only as far as its shape fits: log(width/height) of MNIST train's
+# digits (ink > INK) is near normal for each class, with these means and spreads;
+# a reading as wide as only a TAIL of its class or fewer counts as that much less
+# sure, down to UNFIT.
+WIDTH_MEAN = (
+    -0.105,
+    -0.929,
+    -0.071,
+    -0.234,
+    -0.241,
+    -0.074,
+    -0.325,
+    -0.263,
+    -0.281,
+    -0.394,
+)
+WIDTH_SPREAD = (0.195, 0.459, 0.217, 0.211, 0.211, 0.258, 0.217, 0.215, 0.221, 0.205)
+TAIL = 0.01
+UNFIT = 0.1  # the least fit: the widest readings count as this share as sure
 # A piece of ink that geometry cut, read whole, may be this much wider: photos
 # taken at an angle and wide strokes on a canvas stretch digits beyond MNIST's
 REJOINED = 1.25
@@ -438,13 +454,21 @@ def _read_as(digit: Segment) -> int:
     return int(digit.probabilities.argmax())
 
 
+def _fit(read: int, width: float, height: float) -> float:
+    """How well a digit's shape fits the class read: 1.0 unless it is wider
+    than all but a TAIL of MNIST's, then the share that wide / TAIL (>= UNFIT)."""
+    z = (math.log(width / height) - WIDTH_MEAN[read]) / WIDTH_SPREAD[read]
+    wider = 0.5 * math.erfc(z / math.sqrt(2))  # share of the class this wide or wider
+    return min(1.0, max(UNFIT, wider / TAIL))
+
+
 def _sure(digit: Segment, leeway: float = 1.0) -> float:
-    """The judge's confidence in `digit`, times UNFIT when too wide for its
-    class (beyond WIDEST times `leeway`)."""
+    """The judge's confidence in `digit` times its shape's fit, its width
+    divided by `leeway` first."""
     assert digit.probabilities is not None
     read = _read_as(digit)
-    fits = digit.box[2] <= WIDEST[read] * leeway * digit.box[3]
-    return float(digit.probabilities[read]) * (1.0 if fits else UNFIT)
+    fit = _fit(read, digit.box[2] / leeway, digit.box[3])
+    return float(digit.probabilities[read]) * fit
 
 
 @dataclass(slots=True)
@@ -463,7 +487,7 @@ class _Option:
 
     @property
     def leeway(self) -> float:
-        """How much wider than WIDEST its digits may be: REJOINED for a rejoin."""
+        """How much wider than MNIST its digits may be: REJOINED for a rejoin."""
         return REJOINED if self.rejoins else 1.0
 
     def likely(self) -> bool:

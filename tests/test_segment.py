@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digit_core import outside, strokes
+from digit_core import segment as segment_lib
 from digit_core.errors import EmptyImageError
 from digit_core.preprocess import prepare
 from digit_core.segment import Judge, Segment, segment, to_input_box
@@ -353,6 +354,34 @@ def test_a_faint_scratch_beside_a_digit_is_dropped():
     found = split(roomy(canvas)[0])
     assert len(found) == 1, [s.box for s in found]
     assert found[0].box[2] < w + 4  # the digit's box, without the scratch
+
+
+# how well a reading's shape fits its class
+
+
+def test_shape_fit_table_is_measured_on_mnist_train(mnist):
+    """WIDTH_MEAN and WIDTH_SPREAD are log(width/height) of MNIST train's ink
+    (> INK), per class: measured, not tuned."""
+    ink = mnist.x_train > segment_lib.INK * 255
+    columns, rows = ink.any(axis=1), ink.any(axis=2)
+    width = columns.shape[1] - columns[:, ::-1].argmax(1) - columns.argmax(1)
+    height = rows.shape[1] - rows[:, ::-1].argmax(1) - rows.argmax(1)
+    ratio = np.log(width / height)
+    for digit in range(10):
+        mine = ratio[mnist.y_train == digit]
+        assert abs(mine.mean() - segment_lib.WIDTH_MEAN[digit]) < 0.005
+        assert abs(mine.std() - segment_lib.WIDTH_SPREAD[digit]) < 0.005
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_a_typical_shape_fits_and_a_wider_one_less(digit):
+    typical = math.exp(segment_lib.WIDTH_MEAN[digit])
+    scales = np.linspace(0.5, 5.0, 91)
+    fits = [segment_lib._fit(digit, typical * k, 1.0) for k in scales]
+    assert fits[:11] == [1.0] * 11  # narrower than usual is no sign of two digits
+    assert fits == sorted(fits, reverse=True)
+    assert fits[-1] == segment_lib.UNFIT
+    assert any(segment_lib.UNFIT < f < 1.0 for f in fits)  # graded, not a step
 
 
 # touching digits are split
