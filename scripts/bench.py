@@ -14,7 +14,8 @@ noisy machine:
   (decode the canvas, recognise, build the charts) p95 for one user (<= 150 ms)
   and for 30 sessions drawing at once (<= 1 s);
 - wall time for the `fast` preset to reach 99.0% MNIST test accuracy against
-  keras.io's mnist_convnet reference trained to 99.0% in the same run (<= 0.4);
+  keras.io's mnist_convnet reference trained to 99.0% in the same run, their
+  epochs interleaved (<= 0.4);
 - peak resident memory.
 """
 
@@ -173,43 +174,81 @@ def after_a_stroke(recognizer: Recognizer, image_data: np.ndarray) -> None:
             charts.for_display(step.image, square=True)
 
 
-def reference_time_to_target(mnist: Any, log: Callable[[str], None]) -> dict[str, Any]:
-    """keras.io mnist_convnet, exactly: Adam, batch 128, 10% validation split."""
-    import keras
+class Reference:
+    """keras.io mnist_convnet, exactly: Adam, batch 128, 10% validation split;
+    trained one epoch at a time until it reaches TARGET on the MNIST test set."""
 
-    from digit_core import model as model_lib
+    def __init__(self, mnist: Any) -> None:
+        import keras
 
-    x = mnist.x_train.astype("float32")[..., None] / 255
-    x_test = mnist.x_test.astype("float32")[..., None] / 255
-    net = model_lib.build("reference")
-    net.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    y = keras.utils.to_categorical(mnist.y_train, 10)
-    trained, accuracy = 0.0, 0.0
-    for epoch in range(1, MAX_REFERENCE_EPOCHS + 1):
+        from digit_core import model as model_lib
+
+        self.x = mnist.x_train.astype("float32")[..., None] / 255
+        self.y = keras.utils.to_categorical(mnist.y_train, 10)
+        self.x_test = mnist.x_test.astype("float32")[..., None] / 255
+        self.y_test = mnist.y_test
+        self.net = model_lib.build("reference")
+        self.net.compile(
+            loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"]
+        )
+        self.seconds, self.epochs, self.accuracy = 0.0, 0, 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.accuracy >= TARGET or self.epochs >= MAX_REFERENCE_EPOCHS
+
+    def epoch(self, log: Callable[[str], None]) -> None:
+        """One more epoch, timed; the test set is scored after the clock stops."""
+        from digit_core import model as model_lib
+
         start = time.perf_counter()
-        net.fit(x, y, batch_size=128, epochs=1, validation_split=0.1, verbose=0)
-        trained += time.perf_counter() - start
-        probabilities = model_lib.predict(net, x_test)
-        accuracy = float((probabilities.argmax(1) == mnist.y_test).mean())
-        log(f"reference epoch {epoch}: test {accuracy:.4f} after {trained:.1f}s")
-        if accuracy >= TARGET:
-            break
-    return {"seconds": trained, "epochs": epoch, "test_accuracy": accuracy}
+        self.net.fit(
+            self.x, self.y, batch_size=128, epochs=1, validation_split=0.1, verbose=0
+        )
+        self.seconds += time.perf_counter() - start
+        self.epochs += 1
+        read = model_lib.predict(self.net, self.x_test).argmax(1)
+        self.accuracy = float((read == self.y_test).mean())
+        log(
+            f"reference epoch {self.epochs}: test {self.accuracy:.4f} "
+            f"after {self.seconds:.1f}s"
+        )
 
 
-def fast_time_to_target(mnist: Any, log: Callable[[str], None]) -> dict[str, Any]:
-    """The fast preset as the Train page runs it: its defaults, one click."""
+def race(mnist: Any, log: Callable[[str], None]) -> dict[str, Any]:
+    """The fast preset as the Train page runs it (its defaults, one click) against
+    the reference, their epochs interleaved: fast 1, reference 1, fast 2, ...
 
-    class Log(Listener):
+    The machine's speed drifts by 2x within minutes; one training after the
+    other puts that drift into the ratio, alternating epochs shares it out.
+    """
+    reference = Reference(mnist)
+
+    class Interleave(Listener):
         def on_epoch(self, metrics: EpochMetrics) -> None:
-            log(f"fast epoch {metrics.epoch}: val {metrics.val_accuracy:.4f}")
+            log(
+                f"fast epoch {metrics.epoch}: val {metrics.val_accuracy:.4f} "
+                f"in {metrics.seconds:.1f}s"
+            )
+            if not reference.done:
+                reference.epoch(log)
 
-    result = train(TrainConfig(preset="fast"), mnist=mnist, listener=Log())
-    seconds = sum(entry["seconds"] for entry in result.card.history)
+    result = train(TrainConfig(preset="fast"), mnist=mnist, listener=Interleave())
+    while not reference.done:
+        reference.epoch(log)
+    fast = sum(entry["seconds"] for entry in result.card.history)
     return {
-        "seconds": seconds,
-        "epochs": len(result.card.history),
-        "test_accuracy": result.card.test_accuracy,
+        "reference_to_99": {
+            "seconds": reference.seconds,
+            "epochs": reference.epochs,
+            "test_accuracy": reference.accuracy,
+        },
+        "fast_to_99": {
+            "seconds": fast,
+            "epochs": len(result.card.history),
+            "test_accuracy": result.card.test_accuracy,
+        },
+        "fast_time_ratio": fast / reference.seconds,
     }
 
 
@@ -287,11 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if not (args.quick or args.no_training):
-        reference = reference_time_to_target(mnist, log)
-        fast = fast_time_to_target(mnist, log)
-        results["reference_to_99"] = reference
-        results["fast_to_99"] = fast
-        results["fast_time_ratio"] = fast["seconds"] / reference["seconds"]
+        results.update(race(mnist, log))
+        reference, fast = results["reference_to_99"], results["fast_to_99"]
         log(
             f"to {TARGET:.1%}: fast {fast['seconds']:.0f}s "
             f"(test {fast['test_accuracy']:.4f}), "
