@@ -459,6 +459,43 @@ def test_a_join_must_replace_doubtful_parts(half, parts):
     assert len(found) == parts, [s.box for s in found]
 
 
+def stretched_rings(stretch: float) -> np.ndarray:
+    """two_rings(-1) drawn `stretch` times as wide: at 1.6 the pair is wider
+    than all but 2% of MNIST's 0s (between TAIL and STRETCHED), each ring not."""
+    picture = two_rings(-1)
+    return cv2.resize(picture, None, fx=stretch, fy=1.0, interpolation=cv2.INTER_AREA)
+
+
+def first_then_judge(first: float, later: float) -> Judge:
+    """Reads every piece as a 0: those of its first call (the parts) with doubt
+    `first`, those of later calls (the cuts) with `later`."""
+    calls = []
+
+    def judge(inks):
+        doubt = later if calls else first
+        calls.append(len(inks))
+        return np.array([[1 - doubt] + [doubt / 9] * 9 for _ in inks], np.float32)
+
+    return judge
+
+
+@pytest.mark.parametrize(
+    ("stretch", "first", "later", "parts"),
+    [
+        (1.6, 1e-4, 1e-5, 2),  # wider than most 0s, the cut as sure: two digits
+        (1.6, 1e-5, 1e-3, 1),  # ...the cut less sure: one wide 0
+        (1.0, 1e-4, 1e-5, 1),  # a common width: not questioned
+    ],
+)
+def test_a_sure_but_unusually_wide_reading_yields_to_an_as_sure_cut(
+    stretch, first, later, parts
+):
+    """The network reads two touching 3s as one 3 at 99.99%: a reading that
+    wide is two digits when the cut reads as surely."""
+    found = split(stretched_rings(stretch), judge=first_then_judge(first, later))
+    assert len(found) == parts, [s.box for s in found]
+
+
 # modes
 
 
