@@ -176,12 +176,20 @@ def _my_digits_extra(
 
 
 def _batches(x: NDArray[np.float32], y: NDArray[np.uint8], cfg: TrainConfig) -> Any:
-    """A Keras PyDataset of shuffled, optionally augmented batches."""
+    """A Keras PyDataset of shuffled batches, distorted anew with `augment`.
+
+    Two worker threads always: Keras then feeds the batches through its own
+    queue with tf.data's autotuning off. Arrays, or a PyDataset without
+    workers, go through tf.data's autotuned prefetching, whose iterator (on
+    the TensorFlow backend) took 1.5-8 s, idle, to shut down at an epoch's
+    end when other TensorFlow work had run in the process in the meantime (as
+    bench.py's interleaved reference does): up to twice the fast preset's epoch.
+    """
     import keras
 
     class Batches(keras.utils.PyDataset):
         def __init__(self) -> None:
-            super().__init__(workers=2 if cfg.augment else 1, use_multiprocessing=False)
+            super().__init__(workers=2, use_multiprocessing=False)
             self.epoch = 0
             self.order = np.arange(len(x))
             self.on_epoch_end()
