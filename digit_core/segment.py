@@ -296,6 +296,8 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
             break
         if not low <= column <= width - low:
             continue
+        if not wide and _valley_width(profile, column, limit) > JUNCTION * stroke:
+            continue
         lefts, rights = spans = spans or _row_spans(mask)
         left, right = lefts[column].tolist(), rights[column].tolist()
         a = _Group([], 0, left[0], column, left[1])
@@ -303,10 +305,7 @@ def _cut(ink: NDArray[np.float32]) -> int | None:
         if a.height == 0 or b.height == 0:
             continue
         small, big = sorted((a, b), key=lambda g: g.height)
-        if not wide and (
-            small.height < FULL * height
-            or _valley_width(profile, column, limit) > JUNCTION * stroke
-        ):
+        if not wide and small.height < FULL * height:
             continue
         if not _is_fragment(small, big) and _side_by_side(a, b):
             return column
