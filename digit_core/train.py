@@ -181,9 +181,10 @@ def _batches(x: NDArray[np.float32], y: NDArray[np.uint8], cfg: TrainConfig) -> 
     Two worker threads always: Keras then feeds the batches through its own
     queue with tf.data's autotuning off. Arrays, or a PyDataset without
     workers, go through tf.data's autotuned prefetching, whose iterator (on
-    the TensorFlow backend) took 1.5-8 s, idle, to shut down at an epoch's
+    the TensorFlow backend) took up to 10 s, idle, to shut down at an epoch's
     end when other TensorFlow work had run in the process in the meantime (as
-    bench.py's interleaved reference does): up to twice the fast preset's epoch.
+    bench.py's interleaved reference does), and 1-2 s now and then without:
+    up to three times the fast preset's epoch.
     """
     import keras
 
