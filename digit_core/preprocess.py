@@ -10,8 +10,8 @@ Whole picture (`prepare`), in order:
               no strokes in it, is no digit
   lines       ruled or squared paper lines removed (only where found)
   clean       noise floor cut and isolated specks dropped (paper exactly 0),
-              ink stretched to full scale; no digit-sized piece of ink (blank,
-              a dot, dust) is no digit
+              ink stretched to full scale, big ink shrunk; no digit-sized
+              piece of ink (blank, a dot, dust) is no digit
 Each digit (`digit_input`), after segmentation:
   crop        the digit's own ink, neighbours masked out
   pen         stroke width brought into MNIST's range (thin lines thickened,
@@ -447,7 +447,11 @@ def prepare(image: NDArray) -> Page:
     if ink.max() < MIN_CONTRAST or _is_noise(ink):
         raise EmptyImageError
     unlined, had_lines = _remove_lines(ink)
-    clean, factor = _shrink(_stretch(unlined))
+    if _border(unlined).any():  # paper with noise: cut it at full resolution
+        clean, factor = _shrink(_stretch(unlined))
+    else:  # paper exactly 0 already (a drawing): shrunk first, a 4th of the work
+        shrunk, factor = _shrink(unlined)
+        clean = _stretch(shrunk)
     steps = [
         Step("input", working, "the picture as given"),
         Step(
