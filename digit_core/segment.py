@@ -531,6 +531,11 @@ class _Option:
         )
 
 
+def _doubt_of(wholes: Sequence[_Option]) -> float:
+    """1 - the chance that every one of `wholes` is read right."""
+    return 1.0 - float(np.prod([1.0 - w.doubt() for w in wholes]))
+
+
 def _read(judge: Judge, options: Sequence[_Option]) -> None:
     """Give every digit of `options` the judge's probabilities, in one call."""
     digits = [d for option in options for d in option.digits]
@@ -556,24 +561,36 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
     (Not so a join: it reads a short 1 and the 4 beside it surely as one 4.)
     Parts that geometry cut from one piece of ink are rejoined on the last two
     alone: geometry cuts an open 0 into two strokes that read surely as 1 and 7.
-    First judge call: every part and close pairs joined; a second only when a
-    part reads with SUSPECT or more or is that wide: its cuts. A clean digit
-    costs one call, whose reading the caller keeps.
+    First judge call: every part, and close pairs cut from one piece joined;
+    a second only for what the first leaves in doubt: close pairs joined
+    where they read with DOUBT or more, cuts of a part that reads with
+    SUSPECT or more or is that wide. A clean digit costs one call, whose
+    reading the caller keeps; clean digits side by side are read once each.
     """
     wholes = [_Option(i, i + 1, [p]) for i, p in enumerate(parts)]
-    options = [
-        _Option(i, i + 2, [joined], a.cut_from is not None and a.cut_from == b.cut_from)
-        for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))
+    pairs = list(enumerate(zip(parts, parts[1:], strict=False)))
+    rejoins = [
+        _Option(i, i + 2, [joined], rejoins=True)
+        for i, (a, b) in pairs
+        if a.cut_from is not None and a.cut_from == b.cut_from
         if (joined := _joined(a, b)) is not None
     ]
-    _read(judge, [*wholes, *options])
+    _read(judge, [*wholes, *rejoins])
+    joins = [
+        _Option(i, i + 2, [joined])
+        for i, (a, b) in pairs
+        if a.cut_from is None or a.cut_from != b.cut_from
+        if _doubt_of(wholes[i : i + 2]) >= DOUBT
+        if (joined := _joined(a, b)) is not None
+    ]
     cuts = [
         _Option(i, i + 1, halves)
         for i, whole in enumerate(wholes)
         if whole.doubt() >= SUSPECT or _wider_than_most(whole.digits[0])
         for halves in _halves(parts[i])
     ]
-    _read(judge, cuts)
+    _read(judge, [*joins, *cuts])
+    options = [*rejoins, *joins]
     chosen: list[Segment] = []
     start = 0
     while start < len(parts):
@@ -581,7 +598,7 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
         for option in (*options, *cuts):
             if option.start != start:
                 continue
-            old = 1.0 - np.prod([1.0 - w.doubt() for w in wholes[start : option.stop]])
+            old = _doubt_of(wholes[start : option.stop])
             new = option.doubt()
             sure = min(_sure(d, option.leeway) for d in option.digits)
             cut = option.stop - option.start == 1

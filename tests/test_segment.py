@@ -459,6 +459,21 @@ def test_a_join_must_replace_doubtful_parts(half, parts):
     assert len(found) == parts, [s.box for s in found]
 
 
+def test_sure_neighbours_are_read_once_each():
+    """Two close pieces read surely are not also read joined: one judge call,
+    one image each (a number written tightly costs no extra readings)."""
+    calls = []
+    sure = scripted_judge(1e-6, 1e-6)
+
+    def judge(inks):
+        calls.append(len(inks))
+        return sure(inks)
+
+    found = split(two_rings(1), judge=judge)
+    assert len(found) == 2
+    assert calls == [2]
+
+
 def stretched_rings(stretch: float) -> np.ndarray:
     """two_rings(-1) drawn `stretch` times as wide: at 1.6 the pair is wider
     than all but 2% of MNIST's 0s (between TAIL and STRETCHED), each ring not."""
