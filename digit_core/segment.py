@@ -568,19 +568,20 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
     reading the caller keeps; clean digits side by side are read once each.
     """
     wholes = [_Option(i, i + 1, [p]) for i, p in enumerate(parts)]
-    pairs = list(enumerate(zip(parts, parts[1:], strict=False)))
+    pairs = [  # neighbours, and whether geometry cut them from one piece
+        (i, a, b, a.cut_from is not None and a.cut_from == b.cut_from)
+        for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))
+    ]
     rejoins = [
         _Option(i, i + 2, [joined], rejoins=True)
-        for i, (a, b) in pairs
-        if a.cut_from is not None and a.cut_from == b.cut_from
-        if (joined := _joined(a, b)) is not None
+        for i, a, b, one_piece in pairs
+        if one_piece and (joined := _joined(a, b)) is not None
     ]
     _read(judge, [*wholes, *rejoins])
     joins = [
         _Option(i, i + 2, [joined])
-        for i, (a, b) in pairs
-        if a.cut_from is None or a.cut_from != b.cut_from
-        if _doubt_of(wholes[i : i + 2]) >= DOUBT
+        for i, a, b, one_piece in pairs
+        if not one_piece and _doubt_of(wholes[i : i + 2]) >= DOUBT
         if (joined := _joined(a, b)) is not None
     ]
     cuts = [
