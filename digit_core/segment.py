@@ -423,13 +423,14 @@ def _halves(part: Segment) -> list[list[Segment]]:
     return found
 
 
-def _joined(a: Segment, b: Segment) -> Segment | None:
-    """`a` and `b` as one digit, when they are close and together digit-shaped."""
+def _joined(a: Segment, b: Segment, wide: float = JOIN_WIDE) -> Segment | None:
+    """`a` and `b` as one digit, when they are close and together at most
+    `wide` times as wide as tall."""
     whole, other = _as_group(a), _as_group(b)
     if _gap(whole, other) > JOIN_GAP * max(whole.height, other.height):
         return None
     whole.absorb(other)
-    if whole.width > JOIN_WIDE * whole.height:
+    if whole.width > wide * whole.height:
         return None
     ink = np.zeros((whole.height, whole.width), np.float32)
     for part in (a, b):
@@ -469,6 +470,27 @@ def _fit(read: int, width: float, height: float) -> float:
     return min(1.0, max(UNFIT, _wider(read, width, height) / TAIL))
 
 
+def _no_digit(digit: Segment) -> bool:
+    """Whether `digit` reads as no digit: unsure (under SURE) of a class that
+    all but a TAIL of its digits are narrower than."""
+    assert digit.probabilities is not None
+    read = _read_as(digit)
+    unfit = _fit(read, digit.box[2], digit.box[3]) < 1.0
+    return unfit and float(digit.probabilities[read]) < SURE
+
+
+def _beside_stroke(a: Segment, b: Segment) -> Segment | None:
+    """Of two parts, the one that reads as a digit when the other reads as
+    none; None otherwise.
+
+    Geometry cuts the long tail of a flat 2 from its body: a stroke that reads
+    as no digit.
+    """
+    if _no_digit(a) == _no_digit(b):
+        return None
+    return b if _no_digit(a) else a
+
+
 def _wider_than_most(digit: Segment) -> bool:
     """Whether `digit` is wider than all but STRETCHED of the class it reads as."""
     return _wider(_read_as(digit), digit.box[2], digit.box[3]) < STRETCHED
@@ -497,27 +519,24 @@ class _Option:
     stop: int
     digits: list[Segment]
     rejoins: bool = False  # joins two parts that geometry cut apart: one piece of ink
+    leeway: float = 1.0  # how much wider than MNIST's its digits may be
+    keeps: int | None = None  # the digit a rejoin must read, if any
 
     def doubt(self) -> float:
         """1 - the chance that every digit is read right (shape counted)."""
         sure = [_sure(d, self.leeway) for d in self.digits]
         return max(MIN_DOUBT, 1.0 - float(np.prod(sure)))
 
-    @property
-    def leeway(self) -> float:
-        """How much wider than MNIST its digits may be: REJOINED for a rejoin."""
-        return REJOINED if self.rejoins else 1.0
-
     def likely(self) -> bool:
         """False for a cut that leaves a 1 shorter than the other part, two 1s
         or parts one above the other, and for parts of one piece of ink joined
-        into a 1.
+        into a 1 or into another digit than the one it `keeps`.
 
         The network reads any stroke as a 1; a digit cut in half gives strokes.
         """
         reads = [_read_as(d) for d in self.digits]
         if self.rejoins:
-            return reads[0] != 1
+            return reads[0] != 1 and self.keeps in (None, reads[0])
         if len(self.digits) != 2 or self.stop - self.start != 1:
             return True
         if not _side_by_side(*self.digits):
@@ -529,6 +548,17 @@ class _Option:
             read != 1 or height >= ONE_TALL * other
             for read, height, other in zip(reads, heights, heights[::-1], strict=True)
         )
+
+
+def _given_back(start: int, a: Segment, b: Segment) -> _Option | None:
+    """Parts a and b (read, one piece of ink) as one digit when one is a
+    stroke that reads as no digit: as wide as the other for its shape, and
+    reading as the other does."""
+    body = _beside_stroke(a, b)
+    if body is None or (joined := _joined(a, b, math.inf)) is None:
+        return None
+    leeway = joined.box[2] / body.box[2]
+    return _Option(start, start + 2, [joined], True, leeway, _read_as(body))
 
 
 def _doubt_of(wholes: Sequence[_Option]) -> float:
@@ -560,12 +590,15 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
     reads as surely (the network reads a touching "33" as 3 at 99.99%).
     (Not so a join: it reads a short 1 and the 4 beside it surely as one 4.)
     Parts that geometry cut from one piece of ink are rejoined on the last two
-    alone: geometry cuts an open 0 into two strokes that read surely as 1 and 7.
+    alone: geometry cuts an open 0 into two strokes that read surely as 1 and 7;
+    and a stroke among them that reads as no digit (the long tail of a flat 2)
+    is given back to its neighbour however wide, when they read as it alone.
     First judge call: every part, and close pairs cut from one piece joined;
     a second only for what the first leaves in doubt: close pairs joined
     where they read with DOUBT or more, cuts of a part that reads with
-    SUSPECT or more or is that wide. A clean digit costs one call, whose
-    reading the caller keeps; clean digits side by side are read once each.
+    SUSPECT or more or is that wide, strokes given back. A clean digit costs
+    one call, whose reading the caller keeps; clean digits side by side are
+    read once each.
     """
     wholes = [_Option(i, i + 1, [p]) for i, p in enumerate(parts)]
     pairs = [  # neighbours, and whether geometry cut them from one piece
@@ -573,7 +606,7 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
         for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))
     ]
     rejoins = [
-        _Option(i, i + 2, [joined], rejoins=True)
+        _Option(i, i + 2, [joined], rejoins=True, leeway=REJOINED)
         for i, a, b, one_piece in pairs
         if one_piece and (joined := _joined(a, b)) is not None
     ]
@@ -590,8 +623,14 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
         if whole.doubt() >= SUSPECT or _wider_than_most(whole.digits[0])
         for halves in _halves(parts[i])
     ]
-    _read(judge, [*joins, *cuts])
-    options = [*rejoins, *joins]
+    given_back = [
+        option
+        for i, _, _, one_piece in pairs
+        if one_piece
+        if (option := _given_back(i, wholes[i].digits[0], wholes[i + 1].digits[0]))
+    ]
+    _read(judge, [*joins, *cuts, *given_back])
+    options = [*rejoins, *joins, *given_back]
     chosen: list[Segment] = []
     start = 0
     while start < len(parts):

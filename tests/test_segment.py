@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digit_core import outside, strokes
+from digit_core import outside, renders, strokes
 from digit_core import segment as segment_lib
 from digit_core.errors import EmptyImageError
 from digit_core.preprocess import prepare
@@ -413,6 +413,42 @@ def test_touching_digits_are_split_in_two(judge, left, right, extra):
     centres = [offset + a.shape[1] / 2, offset + x + b.shape[1] / 2]
     for part, centre in zip(found, centres, strict=True):
         assert abs(part.box[0] + part.box[2] / 2 - centre) < 0.3 * part.box[2] + 4
+
+
+@pytest.mark.parametrize("two", [584, 623])
+def test_a_2_with_a_long_tail_is_read_as_one_2(recognizer, usps, two):
+    """USPS 2s whose flat tail geometry cuts from the body (the tail reads as a
+    doubtful 5 or 2, wider than nearly any): the tail is given back."""
+    digits, _ = usps
+    for seed in range(4):
+        picture = renders.number_row(
+            [digits[two], digits[595]], np.random.default_rng(seed)
+        )
+        assert recognizer.recognize(picture, mode="auto").digits == "29", seed
+
+
+def judged(read: int, probability: float, width: int, height: int) -> Segment:
+    """A part of `width` x `height` the judge read as `read` with `probability`."""
+    probabilities = np.full(10, (1 - probability) / 9, np.float32)
+    probabilities[read] = probability
+    ink = np.ones((height, width), np.float32)
+    return Segment((0, 0, width, height), ink, probabilities)
+
+
+@pytest.mark.parametrize(
+    ("stroke", "absorbed"),
+    [
+        (judged(5, 0.44, 43, 21), True),  # unsure and flatter than nearly any 5
+        (judged(5, 0.9999, 31, 18), False),  # a sure flat 5 is a digit
+        (judged(5, 0.44, 14, 21), False),  # an unsure 5 of a common width
+    ],
+)
+def test_only_a_stroke_that_reads_as_no_digit_hangs_from_its_neighbour(
+    stroke, absorbed
+):
+    body = judged(2, 0.9998, 70, 55)
+    for pair in ((body, stroke), (stroke, body)):
+        assert segment_lib._beside_stroke(*pair) is (body if absorbed else None)
 
 
 def two_rings(gap: int) -> np.ndarray:
