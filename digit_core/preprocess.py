@@ -37,6 +37,8 @@ MAX_SIDE = 1024  # working resolution: enough for a row of digits in a photo
 MAX_PIXELS = 64_000_000  # larger arrays are refused, not slowly processed
 MIN_CONTRAST = 0.12  # ink must differ from paper by 12% of full scale
 UNEVEN_LIGHT = 0.06  # paper brightness range above which it is flattened
+THUMBNAIL = 128  # px: light is estimated on a picture this small
+RIM_FRACTION = 40  # ink's blurred rim: this fraction of a thumbnail's side, >= 1 px
 DEEPEST_SHADOW = 0.5  # shadows darken paper less than this (a hand's: ~0.4); ink more
 DARKEST_PAPER = 0.4  # ink is darkening relative to paper at least this bright
 MIN_DIGIT = 0.02  # the biggest piece of ink spans 2% of the longer side...
@@ -213,6 +215,45 @@ def _border(image: NDArray[np.float32]) -> NDArray[np.float32]:
     return np.concatenate([r.reshape(-1, channels) for r in ring])
 
 
+def _even_paper(
+    small: NDArray[np.float32], dark_ink: bool
+) -> NDArray[np.float32] | None:
+    """The paper's one colour (per channel) when a picture whose edges vary
+    in brightness is evenly lit paper with ink running off its edges (a
+    tightly cropped digit); None when the light is uneven.
+
+    small: the picture's thumbnail (THUMBNAIL). Otsu's threshold splits it in
+    two; the light is even when the ink side is further from the paper than
+    any shadow (DEEPEST_SHADOW) and the paper left, away from the ink's
+    blurred rim, is even: its middle half within half of UNEVEN_LIGHT.
+    """
+    gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    contrast = (1.0 - gray) if dark_ink else gray  # ink high
+    level = np.round(255.0 * np.clip(contrast, 0.0, 1.0)).astype(np.uint8)
+    _, ink = cv2.threshold(level, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    rim = 2 * max(1, round(max(ink.shape) / RIM_FRACTION)) + 1
+    paper = cv2.dilate(ink, np.ones((rim, rim), np.uint8)) == 0
+    if not paper.any() or paper.all():
+        return None
+    ink_level = _quantile(contrast[ink > 0], 0.5)
+    paper_values = contrast[paper]
+    paper_level = _quantile(paper_values, 0.5)
+    spread = _quantile(paper_values, 0.75) - _quantile(paper_values, 0.25)
+    if ink_level - paper_level <= DEEPEST_SHADOW or spread >= UNEVEN_LIGHT / 2:
+        return None
+    colours = small[paper].reshape(-1, 1 if small.ndim == 2 else small.shape[2])
+    return np.float32([_quantile(channel, 0.5) for channel in colours.T])
+
+
+def _flat(
+    image: NDArray[np.float32], level: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Paper of one colour `level` (one value per channel), shaped like `image`."""
+    shape = image.shape if image.ndim == 3 else (*image.shape, 1)
+    flat = np.broadcast_to(level, shape)
+    return flat if image.ndim == 3 else flat[..., 0]
+
+
 def _paper(image: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     """Per-pixel paper colour (constant for even light, smooth for photos); dark ink?
 
@@ -221,16 +262,16 @@ def _paper(image: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     true of canvases, scans and MNIST, whose paper is then one colour. Border
     pixels darker than the paper by more than any shadow (DEEPEST_SHADOW) are
     ink, so a thick marker stroke running off the edge is not taken for a
-    shadow; a shadow's soft edge always shows. Otherwise closing (for dark
-    ink) removes strokes thinner than a tenth of the picture from a thumbnail,
-    leaving the paper's light falloff and shadows.
+    shadow; a shadow's soft edge always shows, and so does a blurred stroke
+    running off the edge of a tightly cropped scan: then the paper away from
+    the ink decides (_even_paper). Otherwise closing (for dark ink) removes
+    strokes thinner than a tenth of the picture from a thumbnail, leaving the
+    paper's light falloff and shadows.
     """
     border = _border(image)
     low, high = cv2.minMaxLoc(border)[:2]
     if low == high:  # one colour (a canvas, a scan's margin): nothing to estimate
-        shape = image.shape if image.ndim == 3 else (*image.shape, 1)
-        flat = np.broadcast_to(border[0], shape)
-        return (flat if image.ndim == 3 else flat[..., 0]), low > 0.5
+        return _flat(image, border[0]), low > 0.5
     brightness = border.mean(axis=1)
     dark_ink = _quantile(brightness, 0.5) > 0.5
     if dark_ink:  # paper: the brightest, and what a shadow can make of it
@@ -241,11 +282,12 @@ def _paper(image: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
         high = _quantile(brightness[brightness <= low + DEEPEST_SHADOW], 0.95)
     if high - low < UNEVEN_LIGHT:
         level = np.float32([_quantile(channel, 0.5) for channel in border.T])
-        shape = image.shape if image.ndim == 3 else (*image.shape, 1)
-        flat = np.broadcast_to(level, shape)
-        return (flat if image.ndim == 3 else flat[..., 0]), dark_ink
+        return _flat(image, level), dark_ink
+    small, _ = _downsize(image, THUMBNAIL)
+    even = _even_paper(small, dark_ink)
+    if even is not None:
+        return _flat(image, even), dark_ink
     h, w = image.shape[:2]
-    small, _ = _downsize(image, 128)
     size = max(3, min(small.shape[:2]) // 10) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN

@@ -259,6 +259,20 @@ def ruled(grey: int, squared: bool = False, spacing: int = 24):
     return variant
 
 
+def tight(blur: float):
+    """Cropped to the ink's visible box, as a dataset's tight crop: strokes
+    run off every edge (blurred by `blur` px first, as a soft scan)."""
+
+    def variant(ink: np.ndarray) -> np.ndarray:
+        soft = cv2.GaussianBlur(ink, (0, 0), blur) if blur else ink
+        rows = np.flatnonzero((soft > 0.25).any(axis=1))
+        cols = np.flatnonzero((soft > 0.25).any(axis=0))
+        crop = soft[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        return black_on_white(np.ascontiguousarray(crop))
+
+    return variant
+
+
 VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "shifted in a bigger canvas": shifted,
     "scaled 2x": scaled(2.0),
@@ -278,6 +292,8 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "ruled lines (150)": ruled(150),
     "dark ruled lines (110)": ruled(110),
     "squared paper (180)": ruled(180, squared=True),
+    "tightly cropped": tight(0.0),
+    "tightly cropped, blurred": tight(1.0),
 }
 
 

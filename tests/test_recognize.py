@@ -9,11 +9,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
-from digit_core import strokes
+from digit_core import renders, strokes
 from digit_core.errors import DigitError, ImageDecodeError
 from digit_core.recognize import Reading
 
@@ -290,6 +291,33 @@ def test_mnist_through_the_pipeline_reads_like_raw(recognizer, mnist):
     raw_accuracy, piped_accuracy = (raw == labels).mean(), (piped == labels).mean()
     assert piped_accuracy >= raw_accuracy - 0.002, (
         f"raw {raw_accuracy:.2%}, through the pipeline {piped_accuracy:.2%}"
+    )
+
+
+@pytest.mark.parametrize("polarity", ["ink high", "ink low"])
+@pytest.mark.parametrize("upscale", [1, 4])
+def test_tightly_cropped_scans_read_like_scans_with_margins(
+    recognizer, usps, polarity, upscale
+):
+    """USPS digits as their raw 16x16 arrays (or enlarged) fill the frame:
+    blurred strokes run off every edge, which is not uneven light and no
+    reason to read them worse than with paper around them."""
+    images, labels = usps[0][:500], usps[1][:500]
+    size = 16 * upscale
+    tight = [cv2.resize(d, (size, size), interpolation=cv2.INTER_CUBIC) for d in images]
+    tight = [np.round(255 * np.clip(d, 0, 1)).astype(np.uint8) for d in tight]
+    if polarity == "ink low":
+        tight = [255 - d for d in tight]
+    margins = [renders.scan(d) for d in images]
+
+    def accuracy(pictures):
+        readings = recognizer.recognize_many(pictures, mode="single")
+        read = np.array([int(r.digits) if r.digits else -1 for r in readings])
+        return (read == labels).mean()
+
+    tight_accuracy, margin_accuracy = accuracy(tight), accuracy(margins)
+    assert tight_accuracy >= margin_accuracy - 0.004, (
+        f"tight crops {tight_accuracy:.2%}, with margins {margin_accuracy:.2%}"
     )
 
 
