@@ -76,6 +76,8 @@ def center_by_mass(
     digit): a fractional shift would blur their crisp strokes.
     box: (h, w) float32 in [0, 1], ink high, h and w <= size. Not modified.
     """
+    if box.shape[1] == 2:  # cv2.moments reads (n, 2) as n points: a zero column
+        box = cv2.copyMakeBorder(box, 0, 0, 0, 1, cv2.BORDER_CONSTANT, value=0.0)
     moments = cv2.moments(box)  # in double precision, a tenth of numpy's time
     mass = moments["m00"]
     if mass <= 0.0:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
@@ -20,9 +19,10 @@ from digit_core.normalize import (
 
 
 def moments_centre(image: np.ndarray) -> tuple[float, float]:
-    """(row, column) of the centre of mass by cv2.moments: an independent oracle."""
-    m = cv2.moments(image.astype(np.float32))
-    return m["m01"] / m["m00"], m["m10"] / m["m00"]
+    """(row, column) of the centre of mass, by numpy: an independent oracle."""
+    mass = image.astype(np.float64)
+    rows, cols = np.indices(mass.shape)
+    return (rows * mass).sum() / mass.sum(), (cols * mass).sum() / mass.sum()
 
 
 def cropped(ink: np.ndarray) -> np.ndarray:
@@ -85,6 +85,9 @@ def shapes() -> list[tuple[str, np.ndarray]]:
     out.append(("random", rng.random((17, 9)).astype(np.float32)))
     out.append(("dot", np.ones((1, 1), np.float32)))
     out.append(("bar", np.ones((3, 20), np.float32)))
+    for width in (1, 2):  # cv2.moments reads an (n, 2) array as n points
+        out.append((f"{width} px wide stem", np.ones((20, width), np.float32)))
+        out.append((f"{width} px tall bar", np.ones((width, 20), np.float32)))
     return out
 
 

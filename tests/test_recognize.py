@@ -321,6 +321,15 @@ def test_tightly_cropped_scans_read_like_scans_with_margins(
     )
 
 
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+def test_a_thin_upright_stroke_reads_as_1(recognizer, width):
+    """A hard-edged stem fills a box 1-2 px wide after fitting (cv2.moments
+    once took a (20, 2) box for 20 points, and found no digit)."""
+    picture = np.zeros((32, 32), np.uint8)
+    picture[:, 14 : 14 + width] = 255
+    assert recognizer.recognize(picture, mode="single").digits == "1"
+
+
 # thread safety
 
 
