@@ -10,7 +10,8 @@ handwriting, so these checks read pictures the way the app does
 - the outside-MNIST suites (`evaluate_outside`), read in the app's default mode
   "auto" (a digit split in two reads wrong): "canvas strokes", stroke templates
   drawn on the Draw page's canvas; "phone photos" of MNIST test and of USPS
-  digits; "numbers in a row", 4-digit numbers of USPS digits read whole.
+  digits; "tight crops" of USPS digits, cut to their ink's box with no paper
+  around; "numbers in a row", 4-digit numbers of USPS digits read whole.
   The canvas figure is optimistic: the same stroke templates feed a small part
   of every training batch (augment.AugmentConfig.synthetic_fraction), though
   jittered less and drawn smaller; the other suites use no training data.
@@ -46,6 +47,7 @@ NUMBER_LENGTH = 4  # digits in each number of the "numbers in a row" suite
 SEED = 2026  # the suites' default seed
 # One random stream per suite, so that changing one suite leaves the others alone.
 CANVAS_STREAM, MNIST_PHOTO_STREAM, USPS_PHOTO_STREAM, NUMBER_STREAM = range(4)
+TIGHT_STREAM = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class OutsideEvaluation:
     canvas: PipelineEvaluation  # stroke templates drawn on the canvas
     mnist_photos: PipelineEvaluation  # phone photos of MNIST test digits
     usps_photos: PipelineEvaluation  # phone photos of USPS digits
+    usps_tight: PipelineEvaluation  # USPS digits cut to their ink's box
     numbers: NumberEvaluation  # 4-digit numbers of USPS digits, read whole
 
 
@@ -261,19 +264,20 @@ def number_item(
     return picture, "".join(str(int(usps.y[i])) for i in picks)
 
 
-def _photos(
+def _rendered(
     recognizer: Recognizer,
-    digits: NDArray[np.floating],
-    labels: NDArray[np.integer],
+    render: Callable[[NDArray[np.float32], np.random.Generator], ImageSource],
+    digits: tuple[NDArray[np.floating], NDArray[np.integer]],
     seed: int,
     stream: int,
 ) -> PipelineEvaluation:
-    """Phone photos of `digits` ((N, h, w) in [0, 1], ink high) read as JPEG bytes."""
+    """`digits` (images (N, h, w) in [0, 1], ink high; labels) rendered, read."""
+    images, labels = digits
 
-    def photo(index: int) -> bytes:
-        return renders.phone_photo(digits[index], _rng(seed, stream, index))
+    def picture(index: int) -> ImageSource:
+        return render(images[index], _rng(seed, stream, index))
 
-    read = readings(recognizer, photo, len(labels), mode="auto")
+    read = readings(recognizer, picture, len(labels), mode="auto")
     return score_readings(np.array([_read_label(r) for r in read]), labels)
 
 
@@ -288,7 +292,8 @@ def evaluate_outside(
     """Every outside-MNIST suite, `count` pictures each (fewer where data is short).
 
     mnist_x: (N, 28, 28) uint8 MNIST test images, mnist_y their labels: the
-    first `count` are photographed; so are the first `count` USPS digits.
+    first `count` are photographed; so are the first `count` USPS digits, which
+    are also cut tight.
     """
     canvas = readings(recognizer, lambda i: canvas_item(i, seed)[0], count, "auto")
     canvas_read = np.array([_read_label(r) for r in canvas])
@@ -302,18 +307,14 @@ def evaluate_outside(
     numbers_read = [
         _read_number(r) for r in readings(recognizer, number, count, "auto")
     ]
+    mnist = (np.asarray(mnist_x[:count], np.float32) / 255.0, mnist_y[:count])
+    usps_digits = (usps.x[:count], usps.y[:count])
+    photo, tight = renders.phone_photo, renders.tight_crop
     return OutsideEvaluation(
         seed=seed,
         canvas=score_readings(canvas_read, np.arange(count) % 10),
-        mnist_photos=_photos(
-            recognizer,
-            np.asarray(mnist_x[:count], np.float32) / 255.0,
-            mnist_y[:count],
-            seed,
-            MNIST_PHOTO_STREAM,
-        ),
-        usps_photos=_photos(
-            recognizer, usps.x[:count], usps.y[:count], seed, USPS_PHOTO_STREAM
-        ),
+        mnist_photos=_rendered(recognizer, photo, mnist, seed, MNIST_PHOTO_STREAM),
+        usps_photos=_rendered(recognizer, photo, usps_digits, seed, USPS_PHOTO_STREAM),
+        usps_tight=_rendered(recognizer, tight, usps_digits, seed, TIGHT_STREAM),
         numbers=score_numbers(numbers_read, written),
     )

@@ -39,6 +39,9 @@ MIN_CONTRAST = 0.12  # ink must differ from paper by 12% of full scale
 UNEVEN_LIGHT = 0.06  # paper brightness range above which it is flattened
 THUMBNAIL = 128  # px: light is estimated on a picture this small
 RIM_FRACTION = 40  # ink's blurred rim: this fraction of a thumbnail's side, >= 1 px
+LIGHT_GRID = 3  # light is compared across this many cells a side...
+PAPER_QUANTILE = 0.1  # ...by the cleanest paper in each (a scan's haze is above it)
+PAPER_CELL = 0.5  # ...of those at least this much paper beyond the ink's rim
 DEEPEST_SHADOW = 0.5  # shadows darken paper less than this (a hand's: ~0.4); ink more
 DARKEST_PAPER = 0.4  # ink is darkening relative to paper at least this bright
 MIN_DIGIT = 0.02  # the biggest piece of ink spans 2% of the longer side...
@@ -215,6 +218,12 @@ def _border(image: NDArray[np.float32]) -> NDArray[np.float32]:
     return np.concatenate([r.reshape(-1, channels) for r in ring])
 
 
+def _thirds(length: int) -> list[slice]:
+    """LIGHT_GRID slices that cover range(length) in nearly equal parts."""
+    edges = np.linspace(0, length, LIGHT_GRID + 1).round().astype(int)
+    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
 def _even_paper(
     small: NDArray[np.float32], dark_ink: bool
 ) -> NDArray[np.float32] | None:
@@ -222,10 +231,12 @@ def _even_paper(
     in brightness is evenly lit paper with ink running off its edges (a
     tightly cropped digit); None when the light is uneven.
 
-    small: the picture's thumbnail (THUMBNAIL). Otsu's threshold splits it in
-    two; the light is even when the ink side is further from the paper than
-    any shadow (DEEPEST_SHADOW) and the paper left, away from the ink's
-    blurred rim, is even: its middle half within half of UNEVEN_LIGHT.
+    small: the picture shrunk to THUMBNAIL px on its shorter side. Otsu's
+    threshold splits it in two; the light is even when the ink side is
+    further from the paper than any shadow (DEEPEST_SHADOW) and the cleanest
+    paper beyond the ink's blurred rim (PAPER_QUANTILE of each of LIGHT_GRID x
+    LIGHT_GRID cells that are mostly paper) is as bright everywhere, within
+    UNEVEN_LIGHT: a scan's haze around strokes is not light falling off.
     """
     gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     contrast = (1.0 - gray) if dark_ink else gray  # ink high
@@ -235,11 +246,20 @@ def _even_paper(
     paper = cv2.dilate(ink, np.ones((rim, rim), np.uint8)) == 0
     if not paper.any() or paper.all():
         return None
-    ink_level = _quantile(contrast[ink > 0], 0.5)
-    paper_values = contrast[paper]
-    paper_level = _quantile(paper_values, 0.5)
-    spread = _quantile(paper_values, 0.75) - _quantile(paper_values, 0.25)
-    if ink_level - paper_level <= DEEPEST_SHADOW or spread >= UNEVEN_LIGHT / 2:
+    paper_level = _quantile(contrast[paper], 0.5)
+    if _quantile(contrast[ink > 0], 0.5) - paper_level <= DEEPEST_SHADOW:
+        return None
+    cells = [
+        (contrast[rows][:, cols], paper[rows][:, cols])
+        for rows in _thirds(paper.shape[0])
+        for cols in _thirds(paper.shape[1])
+    ]
+    cleanest = [
+        _quantile(values[mine], PAPER_QUANTILE)
+        for values, mine in cells
+        if mine.mean() >= PAPER_CELL
+    ]
+    if cleanest and max(cleanest) - min(cleanest) >= UNEVEN_LIGHT:
         return None
     colours = small[paper].reshape(-1, 1 if small.ndim == 2 else small.shape[2])
     return np.float32([_quantile(channel, 0.5) for channel in colours.T])
@@ -283,11 +303,13 @@ def _paper(image: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     if high - low < UNEVEN_LIGHT:
         level = np.float32([_quantile(channel, 0.5) for channel in border.T])
         return _flat(image, level), dark_ink
-    small, _ = _downsize(image, THUMBNAIL)
-    even = _even_paper(small, dark_ink)
+    h, w = image.shape[:2]
+    # shorter side THUMBNAIL: the strokes of a long row of digits stay strokes
+    thumbnail, _ = _downsize(image, THUMBNAIL * max(h, w) // max(1, min(h, w)))
+    even = _even_paper(thumbnail, dark_ink)
     if even is not None:
         return _flat(image, even), dark_ink
-    h, w = image.shape[:2]
+    small, _ = _downsize(thumbnail, THUMBNAIL)
     size = max(3, min(small.shape[:2]) // 10) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN

@@ -46,6 +46,7 @@ ROW_GAP = (0.12, 0.6)  # space between digits, ROW_HEIGHTs: never touching
 LIGHT_SIDE = 64  # px: light and shadow are computed this small, then scaled up
 PHOTO_CENTRE = 0.25  # the digit's offset from the photo's centre, of the room left
 INK_LEVEL = 0.1  # an image pixel above this is ink when cropping a digit
+TIGHT_SCALE = (1.0, 4.0)  # a tight crop enlarged this much: a dataset's to a scan's
 
 
 # helpers
@@ -147,6 +148,25 @@ def scan(
     return cv2.copyMakeBorder(
         level, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=PAPER
     )
+
+
+def tight_crop(
+    digit: NDArray[np.floating], rng: np.random.Generator
+) -> NDArray[np.uint8]:
+    """A digit cut to its ink's box, as datasets and form readers crop them:
+    strokes run off every edge, with no paper around to judge the light by.
+
+    digit: (h, w) float in [0, 1], ink high; not modified. Enlarged 1-4x
+    (bicubic, so the edges are soft); dark ink on light paper or light on
+    dark, at random. Returns (H, W) uint8.
+    """
+    ink = _ink_crop(np.asarray(digit, np.float32))
+    h, w = ink.shape
+    scale = rng.uniform(*TIGHT_SCALE)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    big = np.clip(cv2.resize(ink, size, interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
+    level = np.round(255.0 * big).astype(np.uint8)
+    return level if rng.random() < 0.5 else 255 - level
 
 
 def canvas_drawing(digit: int, rng: np.random.Generator) -> NDArray[np.uint8]:

@@ -11,8 +11,9 @@ digit must come through nearly unchanged, so the figure should match. --usps
 also reads the USPS test split (other writers, scanned US mail), drawn as dark
 ink on light paper, the same way. --outside also runs the outside-MNIST
 suites (digit_core/outside.py), 2,000 pictures each, in the app's default mode
-auto: canvas strokes, phone photos of MNIST test and USPS digits (JPEG), and
-4-digit numbers of USPS digits in a row, read whole. A picture in which no
+auto: canvas strokes, phone photos of MNIST test and USPS digits (JPEG), USPS
+digits cut to their ink's box (no paper around), and 4-digit numbers of USPS
+digits in a row, read whole. A picture in which no
 digit is found counts as wrong. MNIST comes from --data-path,
 $DIGITS_MNIST_PATH, data/mnist.npz or the Keras download, in that order.
 """
@@ -154,6 +155,7 @@ def outside_lines(suites: OutsideEvaluation) -> list[str]:
         "  (optimistic: the same stroke templates feed a few % of training batches)",
         *pipeline_lines("phone photos of MNIST test", suites.mnist_photos, mode="auto"),
         *pipeline_lines("phone photos of USPS", suites.usps_photos, mode="auto"),
+        *pipeline_lines("tight crops of USPS", suites.usps_tight, mode="auto"),
         number_line(suites.numbers),
     ]
 

@@ -106,7 +106,7 @@ def test_outside_suites_json(capsys, model_path, data_path, usps):
     assert report["usps"] is None  # --outside loads USPS, but scores only its suites
     suites = report["outside"]
     assert suites["seed"] == evaluate.outside.SEED
-    for key in ("canvas", "mnist_photos", "usps_photos"):
+    for key in ("canvas", "mnist_photos", "usps_photos", "usps_tight"):
         scores, unread = suites[key]["evaluation"], suites[key]["unread"]
         check_scores(scores, OUTSIDE)
         assert np.array(scores["confusion"]).sum() + unread == OUTSIDE
@@ -126,6 +126,7 @@ def test_outside_suites_text(capsys, model_path, data_path, usps):
         "canvas strokes",
         "phone photos of MNIST test",
         "phone photos of USPS",
+        "tight crops of USPS",
     ):
         assert f"{title}, 5 pictures through the pipeline, mode auto: accuracy" in out
     assert "optimistic" in out  # the canvas figure's caveat

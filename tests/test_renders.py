@@ -159,3 +159,28 @@ def test_number_rows_are_seeded(usps):
     )
     np.testing.assert_array_equal(a, b)
     assert a.shape != c.shape or not np.array_equal(a, c)
+
+
+# tight crop
+
+
+def test_tight_crops_have_ink_on_every_edge_in_either_polarity(usps):
+    x, _ = usps
+    polarities = set()
+    for seed in range(20):
+        picture = renders.tight_crop(x[seed], np.random.default_rng(seed))
+        assert picture.ndim == 2 and picture.dtype == np.uint8
+        h, w = picture.shape
+        assert 16 <= max(h, w) <= 16 * renders.TIGHT_SCALE[1] + 1
+        dark = np.median(picture) > 127  # paper is most of the picture
+        ink = picture != (255 if dark else 0)  # a faint blur at an edge counts
+        for edge in (ink[0], ink[-1], ink[:, 0], ink[:, -1]):
+            assert edge.any(), seed  # no margin of bare paper on any side
+        polarities.add(dark)
+    assert polarities == {True, False}
+
+
+def test_tight_crops_are_seeded(usps):
+    x, _ = usps
+    a, b = (renders.tight_crop(x[0], np.random.default_rng(4)) for _ in range(2))
+    np.testing.assert_array_equal(a, b)
