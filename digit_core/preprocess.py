@@ -35,6 +35,11 @@ from digit_core.segment import stroke_width
 
 MAX_SIDE = 1024  # working resolution: enough for a row of digits in a photo
 MAX_PIXELS = 64_000_000  # larger arrays are refused, not slowly processed
+# Pictures smaller than TINY px are enlarged (bicubic) to at least TINY_TO px.
+# MNIST train digits shrunk to 8 / 10 / 12 px read 75.9 / 95.1 / 99.1% as they
+# are and 93.3 / 98.0 / 99.4% enlarged; from 16 px on, it makes no difference.
+TINY = 16
+TINY_TO = 64
 MIN_CONTRAST = 0.12  # ink must differ from paper by 12% of full scale
 UNEVEN_LIGHT = 0.06  # paper brightness range above which it is flattened
 THUMBNAIL = 128  # px: light is estimated on a picture this small
@@ -171,6 +176,18 @@ def _downsize(image: NDArray, max_side: int = MAX_SIDE) -> tuple[NDArray, float]
         return image, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _enlarged(image: NDArray[np.float32], scale: float) -> tuple[NDArray, float]:
+    """A picture smaller than TINY px enlarged (bicubic) to at least TINY_TO px,
+    and its scale: an 8x8 scan draws a stroke in one pixel, too few to cut
+    noise or judge the pen by."""
+    h, w = image.shape[:2]
+    if max(h, w) >= TINY:
+        return image, scale
+    k = math.ceil(TINY_TO / max(h, w))
+    big = cv2.resize(image, (w * k, h * k), interpolation=cv2.INTER_CUBIC)
+    return np.clip(big, 0.0, 1.0), scale * k
 
 
 def _gray(image: NDArray) -> NDArray:
@@ -510,6 +527,7 @@ def prepare(image: NDArray) -> Page:
     ink = _ink(flat, paper, dark_ink)
     if ink.max() < MIN_CONTRAST or _is_noise(ink):
         raise EmptyImageError
+    ink, scale = _enlarged(ink, scale)  # after the noise test: enlarging smooths
     unlined, had_lines = _remove_lines(ink)
     if _border(unlined).any():  # paper with noise: cut it at full resolution
         clean, factor = _shrink(_stretch(unlined))

@@ -504,6 +504,9 @@ def _blank_pictures() -> dict[str, np.ndarray]:
             [rng.integers(0, 256, (50, 50, 3)), np.zeros((50, 50))]
         ).astype(np.uint8),
         "1x1": np.zeros((1, 1), np.uint8),
+        "one dark pixel of 8x8 (enlarged)": np.pad(
+            [[0]], 4, constant_values=255
+        ).astype(np.uint8),
         "light gradient only": np.round(255 * (0.5 + 0.5 * cols)).astype(np.uint8),
         "paper grain": np.clip(230 + rng.normal(0, 4, (200, 200)), 0, 255).astype(
             np.uint8
@@ -535,6 +538,7 @@ def _noise_pictures() -> dict[str, np.ndarray]:
     assert ok
     return {
         "uniform grey 28x28": rng.integers(0, 256, (28, 28), np.uint8),
+        "uniform grey 8x8 (enlarged)": rng.integers(0, 256, (8, 8), np.uint8),
         "uniform grey 300x300": rng.integers(0, 256, (300, 300), np.uint8),
         "uniform RGB 500x500": rng.integers(0, 256, (500, 500, 3), np.uint8),
         "uniform RGBA 200x200": rng.integers(0, 256, (200, 200, 4), np.uint8),

@@ -321,6 +321,27 @@ def test_tightly_cropped_scans_read_like_scans_with_margins(
     )
 
 
+@pytest.mark.parametrize(("side", "floor"), [(8, 0.88), (10, 0.95), (12, 0.97)])
+def test_thumbnail_sized_digits_are_read(recognizer, mnist, side, floor):
+    """MNIST digits shrunk to 8-12 px (an 8x8 scan draws a stroke in one
+    pixel) are enlarged before cleaning: 92.8 / 97.6 / 98.8% of these 500
+    read right (not enlarged, 2,000 of MNIST train's read 75.9 / 95.1 / 99.1%)."""
+    images, labels = mnist.x_test[:500], mnist.y_test[:500]
+    small = [cv2.resize(a, (side, side), interpolation=cv2.INTER_AREA) for a in images]
+    readings = recognizer.recognize_many(small, mode="single")
+    read = np.array([int(r.digits) if len(r.digits) == 1 else -1 for r in readings])
+    assert (read == labels).mean() >= floor
+
+
+def test_a_thumbnail_digit_s_box_is_in_its_own_pixels(recognizer, mnist):
+    picture = cv2.resize(mnist.x_test[0], (10, 10), interpolation=cv2.INTER_AREA)
+    (prediction,) = recognizer.recognize(picture, mode="single").predictions
+    x, y, w, h = prediction.box
+    rows, cols = np.nonzero(picture > 64)
+    assert 0 <= x <= cols.min() and cols.max() < x + w <= 10
+    assert 0 <= y <= rows.min() and rows.max() < y + h <= 10
+
+
 @pytest.mark.parametrize("width", [1, 2, 3, 4])
 def test_a_thin_upright_stroke_reads_as_1(recognizer, width):
     """A hard-edged stem fills a box 1-2 px wide after fitting (cv2.moments
