@@ -11,7 +11,9 @@ handwriting, so these checks read pictures the way the app does
   "auto" (a digit split in two reads wrong): "canvas strokes", stroke templates
   drawn on the Draw page's canvas; "phone photos" of MNIST test and of USPS
   digits; "tight crops" of USPS digits, cut to their ink's box with no paper
-  around; "numbers in a row", 4-digit numbers of USPS digits read whole.
+  around; "numbers in a row", 4-digit numbers of USPS digits read whole; and
+  "UCI digits", scikit-learn's bundled 8x8 scans by 13 other writers, read as
+  the arrays it gives (where scikit-learn is installed).
   The canvas figure is optimistic: the same stroke templates feed a small part
   of every training batch (augment.AugmentConfig.synthetic_fraction), though
   jittered less and drawn smaller; the other suites use no training data.
@@ -94,6 +96,7 @@ class OutsideEvaluation:
     usps_photos: PipelineEvaluation  # phone photos of USPS digits
     usps_tight: PipelineEvaluation  # USPS digits cut to their ink's box
     numbers: NumberEvaluation  # 4-digit numbers of USPS digits, read whole
+    uci_digits: PipelineEvaluation | None  # UCI 8x8 scans as given (scikit-learn)
 
 
 # helpers
@@ -154,6 +157,18 @@ def load_usps(path: str | os.PathLike[str] | None = None) -> Usps:
         raise UspsNotFoundError(msg) from exc
     _validate_usps(x, y, str(path))
     return Usps(x.astype(np.float32), y.astype(np.uint8), str(path))
+
+
+def load_uci_digits() -> tuple[NDArray[np.float64], NDArray[np.uint8]] | None:
+    """scikit-learn's copy of the UCI handwritten digits test set: 1,797 8x8
+    scans by 13 writers, pixels 0..16 (ink high), and their labels; None
+    when scikit-learn (a test dependency) is not installed."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        return None
+    data = load_digits()
+    return data.images, data.target.astype(np.uint8)
 
 
 def score_readings(
@@ -317,4 +332,9 @@ def evaluate_outside(
         usps_photos=_rendered(recognizer, photo, usps_digits, seed, USPS_PHOTO_STREAM),
         usps_tight=_rendered(recognizer, tight, usps_digits, seed, TIGHT_STREAM),
         numbers=score_numbers(numbers_read, written),
+        uci_digits=(
+            evaluate_pictures(recognizer, list(uci[0][:count]), uci[1][:count], "auto")
+            if (uci := load_uci_digits()) is not None
+            else None
+        ),
     )

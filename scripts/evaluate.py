@@ -12,8 +12,9 @@ also reads the USPS test split (other writers, scanned US mail), drawn as dark
 ink on light paper, the same way. --outside also runs the outside-MNIST
 suites (digit_core/outside.py), 2,000 pictures each, in the app's default mode
 auto: canvas strokes, phone photos of MNIST test and USPS digits (JPEG), USPS
-digits cut to their ink's box (no paper around), and 4-digit numbers of USPS
-digits in a row, read whole. A picture in which no
+digits cut to their ink's box (no paper around), 4-digit numbers of USPS
+digits in a row, read whole, and scikit-learn's UCI digits (8x8 scans by 13
+other writers, where scikit-learn is installed). A picture in which no
 digit is found counts as wrong. MNIST comes from --data-path,
 $DIGITS_MNIST_PATH, data/mnist.npz or the Keras download, in that order.
 """
@@ -157,6 +158,11 @@ def outside_lines(suites: OutsideEvaluation) -> list[str]:
         *pipeline_lines("phone photos of USPS", suites.usps_photos, mode="auto"),
         *pipeline_lines("tight crops of USPS", suites.usps_tight, mode="auto"),
         number_line(suites.numbers),
+        *(
+            pipeline_lines("UCI digits (scikit-learn's 8x8 scans)", uci, mode="auto")
+            if (uci := suites.uci_digits) is not None
+            else ["UCI digits: not read (pip install scikit-learn to read them)"]
+        ),
     ]
 
 

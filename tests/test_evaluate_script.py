@@ -106,7 +106,7 @@ def test_outside_suites_json(capsys, model_path, data_path, usps):
     assert report["usps"] is None  # --outside loads USPS, but scores only its suites
     suites = report["outside"]
     assert suites["seed"] == evaluate.outside.SEED
-    for key in ("canvas", "mnist_photos", "usps_photos", "usps_tight"):
+    for key in ("canvas", "mnist_photos", "usps_photos", "usps_tight", "uci_digits"):
         scores, unread = suites[key]["evaluation"], suites[key]["unread"]
         check_scores(scores, OUTSIDE)
         assert np.array(scores["confusion"]).sum() + unread == OUTSIDE
@@ -127,10 +127,25 @@ def test_outside_suites_text(capsys, model_path, data_path, usps):
         "phone photos of MNIST test",
         "phone photos of USPS",
         "tight crops of USPS",
+        "UCI digits (scikit-learn's 8x8 scans)",
     ):
         assert f"{title}, 5 pictures through the pipeline, mode auto: accuracy" in out
     assert "optimistic" in out  # the canvas figure's caveat
     assert "numbers in a row, 5 4-digit numbers of USPS digits" in out
+
+
+def test_outside_suites_without_scikit_learn(
+    capsys, monkeypatch, model_path, data_path
+):
+    """The UCI digits come with scikit-learn, a test dependency: without it
+    the report says how to read them, and the other suites still run."""
+    monkeypatch.setattr(evaluate.outside, "load_uci_digits", lambda: None)
+    args = ["--model", str(model_path), "--data-path", data_path, "--outside"]
+    code = evaluate.main([*args, "--limit", "2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "UCI digits: not read (pip install scikit-learn to read them)" in out
+    assert "tight crops of USPS, 2 pictures" in out
 
 
 @pytest.mark.parametrize("content", [None, b"not an npz file"])
