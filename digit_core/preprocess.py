@@ -8,7 +8,8 @@ Whole picture (`prepare`), in order:
   ink         contrast with the paper colour, ink high (dark ink relative to
               the paper's brightness, so shadows cancel); random noise, with
               no strokes in it, is no digit
-  lines       ruled or squared paper lines removed (only where found)
+  lines       ruled or squared paper lines, a baseline, a printed box around
+              the digits removed (only where found)
   clean       noise floor cut and isolated specks dropped (paper exactly 0),
               ink stretched to full scale, big ink shrunk; no digit-sized
               piece of ink (blank, a dot, dust) is no digit
@@ -59,6 +60,10 @@ PEN_SIDE = 4 * BOX  # the pen is adjusted at 4x the final size: small kernels, f
 LINE_SPAN = 0.9  # paper lines run edge to edge; pen strokes of a digit do not
 LINE_THICKNESS = 0.02  # ...and is at most this fraction of the picture thick
 LINE_MIN_SIDE = 100  # pictures smaller than this hold one digit, not ruled paper
+LINE_PIECE = 1.5  # a lone line's piece of ink is at most this much more than it
+FRAME_BAND = 0.08  # a box's ink lies within this fraction of its size of its edges...
+FRAME_SIDES = 0.7  # ...along this much of each of its four sides...
+FRAME_CONTENT = 0.3  # ...around ink this tall for its height (a digit, not a dot)
 DIGIT_HEIGHT = 128  # cleaned ink is shrunk until no piece is taller: 6x what is read
 SHRUNK_PEN = 2.0  # ...but strokes stay at least this wide, px
 STROKE_CORE = 0.9  # ...then this quantile of its ink is a stroke's full strength
@@ -376,12 +381,31 @@ def _is_noise(ink: NDArray[np.float32]) -> bool:
     return max(across, down) < NOISE_LINK * spread
 
 
+def _baseline(line: NDArray[np.bool_], mask: NDArray[np.uint8]) -> bool:
+    """Whether one horizontal line found in `mask` is a printed baseline or an
+    underline: a piece of ink of its own, little more than the line, with
+    ink above it. (A 7's bar is joined to its stem or lies above it; the
+    bar of a 5 drawn apart lies above.)"""
+    _, pieces = cv2.connectedComponents(mask, connectivity=8)
+    own = np.unique(pieces[line & (mask > 0)])
+    own = own[own > 0]
+    if own.size != 1:
+        return False
+    piece = pieces == own[0]
+    rest = (mask > 0) & ~piece
+    if not rest.any() or piece.sum() > LINE_PIECE * line.sum():
+        return False
+    rows = np.arange(mask.shape[0])
+    return rows[rest.any(axis=1)].mean() < rows[piece.any(axis=1)].mean()
+
+
 def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     """Erase ruled or squared paper lines: long, thin runs across the picture.
 
     A direction counts as ruled only when two or more lines are found, each
     crossing LINE_SPAN of the picture and thinner than LINE_THICKNESS of it,
-    so a long pen stroke (a tall 1, a 7's bar) is not taken for paper. Lines
+    so a long pen stroke (a tall 1, a 7's bar) is not taken for paper; or
+    one line, when it is a baseline (_baseline). Lines
     are looked for in everything darker than the paper by MIN_CONTRAST (grey
     lines are much fainter than the ink); where ink crosses a lighter line,
     the ink is kept. Small pictures (a single digit, MNIST) are left alone.
@@ -409,7 +433,9 @@ def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
             for i in range(1, count)
             if stats[i, extent] <= 3 + LINE_THICKNESS * across
         ]
-        if len(thin) >= 2:
+        if len(thin) >= 2 or (
+            horizontal and len(thin) == 1 and _baseline(labels == thin[0], mask)
+        ):
             found |= np.isin(labels, thin).astype(np.uint8)
     if not found.any():
         return ink, False
@@ -417,6 +443,67 @@ def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     crossing = ink > (line + float(ink.max())) / 2  # ink darker than the lines
     erase = cv2.dilate(found, np.ones((3, 3), np.uint8)).astype(bool) & ~crossing
     return np.where(erase, 0.0, ink).astype(np.float32), True
+
+
+def _boxed(mask: NDArray) -> bool:
+    """Whether ink cropped to its bounding box runs along all four of its
+    sides (within FRAME_BAND, over FRAME_SIDES of each), as a box does."""
+    band = max(2, round(FRAME_BAND * min(mask.shape)))
+    strips = (
+        (mask[:band], 0),
+        (mask[-band:], 0),
+        (mask[:, :band], 1),
+        (mask[:, -band:], 1),
+    )
+    return all(  # one side at a time: most ink fails at the first
+        np.count_nonzero(strip.any(axis=axis)) >= FRAME_SIDES * strip.shape[1 - axis]
+        for strip, axis in strips
+    )
+
+
+def _is_frame(
+    label: int, labels: NDArray[np.integer], stats: NDArray[np.integer]
+) -> bool:
+    """Whether piece `label` is a box around other pieces: along the edges
+    of its bounding box and nowhere else, around ink FRAME_CONTENT of its
+    height."""
+    x, y, w, h = stats[label, :4]
+    others = np.delete(stats[1:], label - 1, axis=0)
+    inside = others[
+        (others[:, 0] > x)
+        & (others[:, 1] > y)
+        & (others[:, 0] + others[:, 2] < x + w)
+        & (others[:, 1] + others[:, 3] < y + h)
+    ]
+    if not len(inside):
+        return False
+    if (inside[:, 1] + inside[:, 3]).max() - inside[:, 1].min() < FRAME_CONTENT * h:
+        return False
+    own = labels[y : y + h, x : x + w] == label
+    band = max(2, round(FRAME_BAND * min(w, h)))
+    return not own[band:-band, band:-band].any() and _boxed(own)
+
+
+def _remove_frames(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
+    """Erase a box printed around digits (a form's field, a worksheet's
+    answer box): the outermost piece of ink, when it encloses a digit
+    (_is_frame). A digit touching its box is one piece with it, and is left
+    alone; so are small pictures (a single digit, MNIST).
+    """
+    if min(ink.shape) < LINE_MIN_SIDE:
+        return ink, False
+    mask = (ink >= MIN_CONTRAST).astype(np.uint8)
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or not _boxed(mask[y : y + h, x : x + w]):  # no box outermost
+        return ink, False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    frames = [i for i in range(1, count) if _is_frame(i, labels, stats)]
+    if not frames:
+        return ink, False
+    erase = cv2.dilate(
+        np.isin(labels, frames).astype(np.uint8), np.ones((3, 3), np.uint8)
+    )
+    return np.where(erase > 0, 0.0, ink).astype(np.float32), True
 
 
 def _biggest_piece(mask: NDArray[np.uint8]) -> int:
@@ -529,6 +616,7 @@ def prepare(image: NDArray) -> Page:
         raise EmptyImageError
     ink, scale = _enlarged(ink, scale)  # after the noise test: enlarging smooths
     unlined, had_lines = _remove_lines(ink)
+    unlined, had_frames = _remove_frames(unlined)
     if _border(unlined).any():  # paper with noise: cut it at full resolution
         clean, factor = _shrink(_stretch(unlined))
     else:  # paper exactly 0 already (a drawing): shrunk first, a 4th of the work
@@ -543,8 +631,11 @@ def prepare(image: NDArray) -> Page:
         ),
         Step("ink", ink, "ink, as contrast with the paper"),
     ]
-    if had_lines:
-        steps.append(Step("lines", unlined, "paper lines removed"))
+    if had_lines or had_frames:
+        removed = " and ".join(
+            what for what, had in (("lines", had_lines), ("boxes", had_frames)) if had
+        )
+        steps.append(Step("lines", unlined, f"paper {removed} removed"))
     shrunk = f", shrunk {round(1 / factor)}x" if factor < 1 else ""
     steps.append(Step("clean", clean, f"noise cut: paper is exactly 0{shrunk}"))
     return Page(ink=clean, scale=scale * factor, steps=tuple(steps))

@@ -259,6 +259,33 @@ def ruled(grey: int, squared: bool = False, spacing: int = 24):
     return variant
 
 
+def on_a_line(grey: int, below: int = 8):
+    """One full-width line, 2 px thick, `below` px under the digit: the
+    baseline it was written on, the only line in the picture."""
+
+    def variant(ink: np.ndarray) -> np.ndarray:
+        picture = black_on_white(ink)
+        bottom = int(np.flatnonzero((ink > 0.1).any(axis=1))[-1])
+        picture[bottom + below : bottom + below + 2, :] = grey
+        return picture
+
+    return variant
+
+
+def boxed(grey: int, gap: int = 10):
+    """A box printed around the digit `gap` px from its ink, 2 px thick, on
+    paper reaching 40 px beyond: a form's field, a worksheet's answer box."""
+
+    def variant(ink: np.ndarray) -> np.ndarray:
+        picture = black_on_white(np.pad(ink, 40))
+        rows = np.flatnonzero((picture < 200).any(axis=1))
+        cols = np.flatnonzero((picture < 200).any(axis=0))
+        corners = (cols[0] - gap, rows[0] - gap), (cols[-1] + gap, rows[-1] + gap)
+        return cv2.rectangle(picture, *corners, grey, 2)
+
+    return variant
+
+
 def tight(blur: float):
     """Cropped to the ink's visible box, as a dataset's tight crop: strokes
     run off every edge (blurred by `blur` px first, as a soft scan)."""
@@ -292,6 +319,10 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "ruled lines (150)": ruled(150),
     "dark ruled lines (110)": ruled(110),
     "squared paper (180)": ruled(180, squared=True),
+    "on a printed baseline (60)": on_a_line(60),
+    "on a grey baseline (170)": on_a_line(170),
+    "in a printed box (60)": boxed(60),
+    "in a grey box (170), close": boxed(170, gap=3),
     "tightly cropped": tight(0.0),
     "tightly cropped, blurred": tight(1.0),
 }
