@@ -44,6 +44,8 @@ TINY_TO = 64
 MIN_CONTRAST = 0.12  # ink must differ from paper by 12% of full scale
 UNEVEN_LIGHT = 0.06  # paper brightness range above which it is flattened
 THUMBNAIL = 128  # px: light is estimated on a picture this small
+POLARITY_STEP = 4  # ink polarity is judged on every 4th pixel each way...
+POLARITY_QUANTILE = 0.01  # ...by how far its darkest and brightest 1% reach
 RIM_FRACTION = 40  # ink's blurred rim: this fraction of a thumbnail's side, >= 1 px
 LIGHT_GRID = 3  # light is compared across this many cells a side...
 PAPER_QUANTILE = 0.1  # ...by the cleanest paper in each (a scan's haze is above it)
@@ -287,6 +289,23 @@ def _even_paper(
     return np.float32([_quantile(channel, 0.5) for channel in colours.T])
 
 
+def _darker_ink(image: NDArray[np.float32], paper: float) -> bool:
+    """Whether the ink is darker than the paper of brightness `paper`.
+
+    Bright paper holds dark ink (a bright glare would not change that). On
+    dark paper, the ink is dark when the picture's darkest pixels lie further
+    below the paper than its brightest above: a dim photo's white paper is
+    dark grey, but no blackboard. On every POLARITY_STEP-th pixel each way.
+    """
+    if paper > 0.5:
+        return True
+    sample = image[::POLARITY_STEP, ::POLARITY_STEP]
+    values = (sample if sample.ndim == 2 else sample.mean(axis=2)).ravel()
+    below = paper - _quantile(values, POLARITY_QUANTILE)
+    above = _quantile(values, 1.0 - POLARITY_QUANTILE) - paper
+    return below > above
+
+
 def _flat(
     image: NDArray[np.float32], level: NDArray[np.float32]
 ) -> NDArray[np.float32]:
@@ -299,23 +318,23 @@ def _flat(
 def _paper(image: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     """Per-pixel paper colour (constant for even light, smooth for photos); dark ink?
 
-    The picture's border is mostly paper: ink is dark when the border is
-    mostly bright. Light counts as even when the border's paper is uniform:
-    true of canvases, scans and MNIST, whose paper is then one colour. Border
-    pixels darker than the paper by more than any shadow (DEEPEST_SHADOW) are
-    ink, so a thick marker stroke running off the edge is not taken for a
-    shadow; a shadow's soft edge always shows, and so does a blurred stroke
-    running off the edge of a tightly cropped scan: then the paper away from
-    the ink decides (_even_paper). Otherwise closing (for dark ink) removes
-    strokes thinner than a tenth of the picture from a thumbnail, leaving the
-    paper's light falloff and shadows.
+    The picture's border is mostly paper, bright for dark ink; dark paper is
+    told from a dim photo's by the ink (_darker_ink). Light counts as even when
+    the border's paper is uniform: true of canvases, scans and MNIST, whose
+    paper is then one colour. Border pixels darker than the paper by more than
+    any shadow (DEEPEST_SHADOW) are ink, so a thick marker stroke running off
+    the edge is not taken for a shadow; a shadow's soft edge always shows, and
+    so does a blurred stroke running off the edge of a tightly cropped scan:
+    then the paper away from the ink decides (_even_paper). Otherwise closing
+    (for dark ink) removes strokes thinner than a tenth of the picture from a
+    thumbnail, leaving the paper's light falloff and shadows.
     """
     border = _border(image)
     low, high = cv2.minMaxLoc(border)[:2]
     if low == high:  # one colour (a canvas, a scan's margin): nothing to estimate
-        return _flat(image, border[0]), low > 0.5
+        return _flat(image, border[0]), _darker_ink(image, low)
     brightness = border.mean(axis=1)
-    dark_ink = _quantile(brightness, 0.5) > 0.5
+    dark_ink = _darker_ink(image, _quantile(brightness, 0.5))
     if dark_ink:  # paper: the brightest, and what a shadow can make of it
         high = _quantile(brightness, 0.95)
         low = _quantile(brightness[brightness >= high - DEEPEST_SHADOW], 0.05)

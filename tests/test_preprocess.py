@@ -312,6 +312,10 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "chalk on a green board": coloured((235, 235, 225), (40, 80, 50)),
     "light gradient": lit(gradient),
     "soft shadow": lit(soft_shadow),
+    "dim light (a dark room)": lit(lambda rows, cols: np.full_like(rows, 0.4)),
+    "dim light and a soft shadow": lit(
+        lambda rows, cols: 0.45 * soft_shadow(rows, cols)
+    ),
     "jpeg q75": jpeg(75),
     "noise 3% + jpeg q85": jpeg(85, noise=8.0),
     "light ruled lines (200)": ruled(200),
