@@ -63,6 +63,7 @@ LINE_SPAN = 0.9  # paper lines run edge to edge; pen strokes of a digit do not
 LINE_THICKNESS = 0.02  # ...and is at most this fraction of the picture thick
 LINE_MIN_SIDE = 100  # pictures smaller than this hold one digit, not ruled paper
 LINE_PIECE = 1.5  # a lone line's piece of ink is at most this much more than it
+UNDERLINE_BAND = 0.15  # an underline lies in this bottom fraction of the ink's height
 FRAME_BAND = 0.08  # a box's ink lies within this fraction of its size of its edges...
 FRAME_SIDES = 0.7  # ...along this much of each of its four sides...
 FRAME_CONTENT = 0.3  # ...around ink this tall for its height (a digit, not a dot)
@@ -418,23 +419,50 @@ def _baseline(line: NDArray[np.bool_], mask: NDArray[np.uint8]) -> bool:
     return rows[rest.any(axis=1)].mean() < rows[piece.any(axis=1)].mean()
 
 
+def _underline(
+    mask: NDArray[np.uint8], rect: tuple[int, int, int, int]
+) -> NDArray[np.uint8] | None:
+    """The line drawn under a number, where its ink ends in one: a straight
+    run across LINE_SPAN of the ink's width at its bottom (UNDERLINE_BAND),
+    no thicker than two pen strokes, and a piece of its own under the rest
+    (_baseline). rect: the ink's bounding box. None where there is none.
+    """
+    x, y, w, h = rect
+    run = round(w * LINE_SPAN)
+    band = max(3, round(UNDERLINE_BAND * h))
+    tilt = np.ones((3, 1), np.uint8)  # rows: a slight tilt
+    bottom = cv2.dilate(mask[y + h - band : y + h], tilt)
+    if w == 0 or bottom.sum(axis=1).max() < run:
+        return None  # the ink's bottom is no long line: a digit, most numbers
+    tolerant = cv2.dilate(mask, tilt)
+    lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines)
+    thick = max(3 + LINE_THICKNESS * mask.shape[0], 2 * stroke_width(mask > 0))
+    thin = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] <= thick]
+    if len(thin) != 1 or not _baseline(labels == thin[0], mask):
+        return None
+    return (labels == thin[0]).astype(np.uint8)
+
+
 def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     """Erase ruled or squared paper lines: long, thin runs across the picture.
 
     A direction counts as ruled only when two or more lines are found, each
-    crossing LINE_SPAN of the picture and thinner than LINE_THICKNESS of it,
-    so a long pen stroke (a tall 1, a 7's bar) is not taken for paper; or
-    one line, when it is a baseline (_baseline). Lines
-    are looked for in everything darker than the paper by MIN_CONTRAST (grey
-    lines are much fainter than the ink); where ink crosses a lighter line,
-    the ink is kept. Small pictures (a single digit, MNIST) are left alone.
+    crossing LINE_SPAN of the picture and thinner than LINE_THICKNESS of it, so
+    a long pen stroke (a tall 1, a 7's bar) is not taken for paper; or one line,
+    when it is a baseline (_baseline); or a line drawn under the ink
+    (_underline). Lines are looked for in everything darker than the paper by
+    MIN_CONTRAST (grey lines are much fainter than the ink); where ink crosses a
+    lighter line, the ink is kept. Small pictures (a single digit, MNIST) are
+    left alone.
     """
     h, w = ink.shape
     if min(h, w) < LINE_MIN_SIDE:
         return ink, False
     mask = (ink >= MIN_CONTRAST).astype(np.uint8)
     found = np.zeros_like(mask)
-    extents = cv2.boundingRect(mask)[2:]  # width, height of all ink
+    rect = cv2.boundingRect(mask)
+    extents = rect[2:]  # width, height of all ink
     for along, across, horizontal in ((w, h, True), (h, w, False)):
         run = round(along * LINE_SPAN)
         if extents[0 if horizontal else 1] < run:
@@ -457,6 +485,8 @@ def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
         ):
             found |= np.isin(labels, thin).astype(np.uint8)
     if not found.any():
+        found = _underline(mask, rect)
+    if found is None or not found.any():
         return ink, False
     line = _quantile(ink[(found > 0) & (mask > 0)], 0.5)
     crossing = ink > (line + float(ink.max())) / 2  # ink darker than the lines

@@ -272,6 +272,18 @@ def on_a_line(grey: int, below: int = 8):
     return variant
 
 
+def underlined(ink: np.ndarray) -> np.ndarray:
+    """A line drawn by hand under the digit, a little wider than it, in ink."""
+    picture = black_on_white(ink)
+    rows = np.flatnonzero((ink > 0.1).any(axis=1))
+    cols = np.flatnonzero((ink > 0.1).any(axis=0))
+    start, end = (
+        (int(cols[0]) - 6, int(rows[-1]) + 9),
+        (int(cols[-1]) + 6, int(rows[-1]) + 11),
+    )
+    return cv2.line(picture, start, end, 20, 4)
+
+
 def boxed(grey: int, gap: int = 10):
     """A box printed around the digit `gap` px from its ink, 2 px thick, on
     paper reaching 40 px beyond: a form's field, a worksheet's answer box."""
@@ -325,6 +337,7 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "squared paper (180)": ruled(180, squared=True),
     "on a printed baseline (60)": on_a_line(60),
     "on a grey baseline (170)": on_a_line(170),
+    "underlined by hand": underlined,
     "in a printed box (60)": boxed(60),
     "in a grey box (170), close": boxed(170, gap=3),
     "tightly cropped": tight(0.0),
