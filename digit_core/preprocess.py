@@ -64,6 +64,7 @@ LINE_THICKNESS = 0.02  # ...and is at most this fraction of the picture thick
 LINE_MIN_SIDE = 100  # pictures smaller than this hold one digit, not ruled paper
 LINE_PIECE = 1.5  # a lone line's piece of ink is at most this much more than it
 UNDERLINE_BAND = 0.15  # an underline lies in this bottom fraction of the ink's height
+UNDERLINE_FLAT = 0.25  # ...and is at most this tall for the height of the ink above
 FRAME_BAND = 0.08  # a box's ink lies within this fraction of its size of its edges...
 FRAME_SIDES = 0.7  # ...along this much of each of its four sides...
 FRAME_CONTENT = 0.3  # ...around ink this tall for its height (a digit, not a dot)
@@ -422,29 +423,40 @@ def _baseline(line: NDArray[np.bool_], mask: NDArray[np.uint8]) -> bool:
 def _underline(
     mask: NDArray[np.uint8], rect: tuple[int, int, int, int]
 ) -> NDArray[np.uint8] | None:
-    """The line drawn under a number, where its ink ends in one: a straight
-    run across LINE_SPAN of the ink's width at its bottom (UNDERLINE_BAND),
-    no thicker than two pen strokes, and a piece of its own under the rest
-    (_baseline). rect: the ink's bounding box. None where there is none.
+    """The line drawn under a number, where its ink ends in one: a flat piece
+    of its own (at most UNDERLINE_FLAT of the rest's height) across LINE_SPAN
+    of the ink's width at its bottom (UNDERLINE_BAND), under the rest. A 2's
+    base is joined to the 2. rect: the ink's bounding box. None where there is
+    none.
     """
     x, y, w, h = rect
     run = round(w * LINE_SPAN)
     band = max(3, round(UNDERLINE_BAND * h))
-    tilt = np.ones((3, 1), np.uint8)  # rows: a slight tilt
-    bottom = cv2.dilate(mask[y + h - band : y + h], tilt)
-    if w == 0 or bottom.sum(axis=1).max() < run:
+    bottom = cv2.dilate(mask[y + h - band : y + h], np.ones((3, 1), np.uint8))
+    rows = bottom.sum(axis=1)
+    if w == 0 or rows.max() < run:
         return None  # the ink's bottom is no long line: a digit, most numbers
-    tolerant = cv2.dilate(mask, tilt)
-    lines = cv2.morphologyEx(tolerant, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines)
-    thick = max(3 + LINE_THICKNESS * mask.shape[0], 2 * stroke_width(mask > 0))
-    thin = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] <= thick]
-    if len(thin) != 1 or not _baseline(labels == thin[0], mask):
+    row = y + h - band + int(rows.argmax())
+    near = mask[max(0, row - 1) : row + 2]  # the line's pixels around that row
+    ys, xs = np.nonzero(near)
+    seed = (int(xs[0]), max(0, row - 1) + int(ys[0]))
+    filled = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
+    flags = 8 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    _, _, _, (px, py, pw, ph) = cv2.floodFill(mask, filled, seed, 1, 0, 0, flags)
+    piece = filled[1:-1, 1:-1]
+    rest = mask.sum(axis=1, dtype=np.int64) - piece.sum(axis=1, dtype=np.int64)
+    above = np.flatnonzero(rest)
+    if pw < run or not above.size:
         return None
-    return (labels == thin[0]).astype(np.uint8)
+    height = above[-1] - above[0] + 1
+    if ph > UNDERLINE_FLAT * height or above.mean() >= py + ph / 2:
+        return None
+    return piece
 
 
-def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
+def _remove_lines(
+    ink: NDArray[np.float32], mask: NDArray[np.uint8], rect: tuple[int, int, int, int]
+) -> NDArray[np.float32]:
     """Erase ruled or squared paper lines: long, thin runs across the picture.
 
     A direction counts as ruled only when two or more lines are found, each
@@ -452,16 +464,12 @@ def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     a long pen stroke (a tall 1, a 7's bar) is not taken for paper; or one line,
     when it is a baseline (_baseline); or a line drawn under the ink
     (_underline). Lines are looked for in everything darker than the paper by
-    MIN_CONTRAST (grey lines are much fainter than the ink); where ink crosses a
-    lighter line, the ink is kept. Small pictures (a single digit, MNIST) are
-    left alone.
+    MIN_CONTRAST (grey lines are much fainter than the ink): `mask`, whose
+    bounding box is `rect`; where ink crosses a lighter line, the ink is kept.
+    Returns `ink` itself where there is no line.
     """
     h, w = ink.shape
-    if min(h, w) < LINE_MIN_SIDE:
-        return ink, False
-    mask = (ink >= MIN_CONTRAST).astype(np.uint8)
     found = np.zeros_like(mask)
-    rect = cv2.boundingRect(mask)
     extents = rect[2:]  # width, height of all ink
     for along, across, horizontal in ((w, h, True), (h, w, False)):
         run = round(along * LINE_SPAN)
@@ -487,11 +495,11 @@ def _remove_lines(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
     if not found.any():
         found = _underline(mask, rect)
     if found is None or not found.any():
-        return ink, False
+        return ink
     line = _quantile(ink[(found > 0) & (mask > 0)], 0.5)
     crossing = ink > (line + float(ink.max())) / 2  # ink darker than the lines
     erase = cv2.dilate(found, np.ones((3, 3), np.uint8)).astype(bool) & ~crossing
-    return np.where(erase, 0.0, ink).astype(np.float32), True
+    return np.where(erase, 0.0, ink).astype(np.float32)
 
 
 def _boxed(mask: NDArray) -> bool:
@@ -533,26 +541,44 @@ def _is_frame(
     return not own[band:-band, band:-band].any() and _boxed(own)
 
 
-def _remove_frames(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], bool]:
+def _remove_frames(
+    ink: NDArray[np.float32], mask: NDArray[np.uint8], rect: tuple[int, int, int, int]
+) -> NDArray[np.float32]:
     """Erase a box printed around digits (a form's field, a worksheet's
-    answer box): the outermost piece of ink, when it encloses a digit
-    (_is_frame). A digit touching its box is one piece with it, and is left
-    alone; so are small pictures (a single digit, MNIST).
+    answer box): the outermost piece of ink (`mask`, bounding box `rect`),
+    when it encloses a digit (_is_frame). A digit touching its box is one
+    piece with it, and is left alone. Returns `ink` itself where there is none.
     """
-    if min(ink.shape) < LINE_MIN_SIDE:
-        return ink, False
-    mask = (ink >= MIN_CONTRAST).astype(np.uint8)
-    x, y, w, h = cv2.boundingRect(mask)
+    x, y, w, h = rect
     if w == 0 or not _boxed(mask[y : y + h, x : x + w]):  # no box outermost
-        return ink, False
+        return ink
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     frames = [i for i in range(1, count) if _is_frame(i, labels, stats)]
     if not frames:
-        return ink, False
+        return ink
     erase = cv2.dilate(
         np.isin(labels, frames).astype(np.uint8), np.ones((3, 3), np.uint8)
     )
-    return np.where(erase > 0, 0.0, ink).astype(np.float32), True
+    return np.where(erase > 0, 0.0, ink).astype(np.float32)
+
+
+def _remove_marks(ink: NDArray[np.float32]) -> tuple[NDArray[np.float32], str]:
+    """Erase what paper and forms print around handwriting: lines, then a box.
+
+    Returns the ink and what was removed ("lines", "boxes", both joined by
+    "and", or ""). Small pictures (a single digit, MNIST) are left alone.
+    """
+    if min(ink.shape) < LINE_MIN_SIDE:
+        return ink, ""
+    mask = (ink >= MIN_CONTRAST).astype(np.uint8)
+    rect = cv2.boundingRect(mask)
+    unlined = _remove_lines(ink, mask, rect)
+    if unlined is not ink:
+        mask = (unlined >= MIN_CONTRAST).astype(np.uint8)
+        rect = cv2.boundingRect(mask)
+    unboxed = _remove_frames(unlined, mask, rect)
+    steps = (("lines", ink, unlined), ("boxes", unlined, unboxed))
+    return unboxed, " and ".join(what for what, a, b in steps if b is not a)
 
 
 def _biggest_piece(mask: NDArray[np.uint8]) -> int:
@@ -664,8 +690,7 @@ def prepare(image: NDArray) -> Page:
     if ink.max() < MIN_CONTRAST or _is_noise(ink):
         raise EmptyImageError
     ink, scale = _enlarged(ink, scale)  # after the noise test: enlarging smooths
-    unlined, had_lines = _remove_lines(ink)
-    unlined, had_frames = _remove_frames(unlined)
+    unlined, removed = _remove_marks(ink)
     if _border(unlined).any():  # paper with noise: cut it at full resolution
         clean, factor = _shrink(_stretch(unlined))
     else:  # paper exactly 0 already (a drawing): shrunk first, a 4th of the work
@@ -680,10 +705,7 @@ def prepare(image: NDArray) -> Page:
         ),
         Step("ink", ink, "ink, as contrast with the paper"),
     ]
-    if had_lines or had_frames:
-        removed = " and ".join(
-            what for what, had in (("lines", had_lines), ("boxes", had_frames)) if had
-        )
+    if removed:
         steps.append(Step("lines", unlined, f"paper {removed} removed"))
     shrunk = f", shrunk {round(1 / factor)}x" if factor < 1 else ""
     steps.append(Step("clean", clean, f"noise cut: paper is exactly 0{shrunk}"))
