@@ -403,9 +403,9 @@ def _is_noise(ink: NDArray[np.float32]) -> bool:
 
 
 def _baseline(line: NDArray[np.bool_], mask: NDArray[np.uint8]) -> bool:
-    """Whether one horizontal line found in `mask` is a printed baseline or an
-    underline: a piece of ink of its own, little more than the line, with
-    ink above it. (A 7's bar is joined to its stem or lies above it; the
+    """Whether the one horizontal line found across the picture in `mask` is
+    a printed baseline: a piece of ink of its own, little more than the
+    line, with ink above it. (A 7's bar is joined to its stem or lies above it; the
     bar of a 5 drawn apart lies above.)"""
     _, pieces = cv2.connectedComponents(mask, connectivity=8)
     own = np.unique(pieces[line & (mask > 0)])
