@@ -11,7 +11,8 @@ handwriting, so these checks read pictures the way the app does
   "auto" (a digit split in two reads wrong): "canvas strokes", stroke templates
   drawn on the Draw page's canvas; "phone photos" of MNIST test and of USPS
   digits; "tight crops" of USPS digits, cut to their ink's box with no paper
-  around; "numbers in a row", 4-digit numbers of USPS digits read whole; and
+  around; "numbers in a row", 4-digit numbers of USPS digits read whole, and
+  the same numbers "tilted", turned up to 15 degrees either way; and
   "UCI digits", scikit-learn's bundled 8x8 scans by 13 other writers, read as
   the arrays it gives (where scikit-learn is installed).
   The canvas figure is optimistic: the same stroke templates feed a small part
@@ -49,7 +50,7 @@ NUMBER_LENGTH = 4  # digits in each number of the "numbers in a row" suite
 SEED = 2026  # the suites' default seed
 # One random stream per suite, so that changing one suite leaves the others alone.
 CANVAS_STREAM, MNIST_PHOTO_STREAM, USPS_PHOTO_STREAM, NUMBER_STREAM = range(4)
-TIGHT_STREAM = 4
+TIGHT_STREAM, TILT_STREAM = 4, 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class OutsideEvaluation:
     usps_photos: PipelineEvaluation  # phone photos of USPS digits
     usps_tight: PipelineEvaluation  # USPS digits cut to their ink's box
     numbers: NumberEvaluation  # 4-digit numbers of USPS digits, read whole
+    tilted_numbers: NumberEvaluation  # the same numbers turned up to 15 degrees
     uci_digits: PipelineEvaluation | None  # UCI 8x8 scans as given (scikit-learn)
 
 
@@ -319,9 +321,14 @@ def evaluate_outside(
         written.append(label)
         return picture
 
-    numbers_read = [
-        _read_number(r) for r in readings(recognizer, number, count, "auto")
-    ]
+    def tilted(index: int) -> NDArray[np.uint8]:
+        picture, _ = number_item(usps, index, seed)
+        return renders.tilted(picture, _rng(seed, TILT_STREAM, index))
+
+    numbers_read, tilted_read = (
+        [_read_number(r) for r in readings(recognizer, make, count, "auto")]
+        for make in (number, tilted)
+    )
     mnist = (np.asarray(mnist_x[:count], np.float32) / 255.0, mnist_y[:count])
     usps_digits = (usps.x[:count], usps.y[:count])
     photo, tight = renders.phone_photo, renders.tight_crop
@@ -332,6 +339,7 @@ def evaluate_outside(
         usps_photos=_rendered(recognizer, photo, usps_digits, seed, USPS_PHOTO_STREAM),
         usps_tight=_rendered(recognizer, tight, usps_digits, seed, TIGHT_STREAM),
         numbers=score_numbers(numbers_read, written),
+        tilted_numbers=score_numbers(tilted_read, written),
         uci_digits=(
             evaluate_pictures(recognizer, list(uci[0][:count]), uci[1][:count], "auto")
             if (uci := load_uci_digits()) is not None

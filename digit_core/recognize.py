@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digit_core import dnn, images, preprocess, segment
+from digit_core import dnn, images, level, preprocess, segment
 from digit_core import model as model_lib
 from digit_core.errors import DigitError, EmptyImageError
 from digit_core.images import ImageSource
@@ -109,6 +109,11 @@ def _prepare(
         return _Prepared(
             (), (), (), (Step("input", shown, "the picture as given"),), size, mode
         )
+    page_steps = page.steps
+    if found and found[0].turned:
+        turned = level.turn(page.ink, found[0].turned)
+        caption = f"the row rose {turned.degrees:.0f}°: turned level"
+        page_steps += (Step("level", turned.ink, caption),)
     inputs, boxes, steps, read = [], [], [], []
     for part in found:
         kept = seen.get(id(part.ink))
@@ -127,7 +132,7 @@ def _prepare(
     if read and all(p is not None for p in read):
         known = np.stack(read).astype(np.float32)
     return _Prepared(
-        tuple(inputs), tuple(boxes), tuple(steps), page.steps, size, mode, known
+        tuple(inputs), tuple(boxes), tuple(steps), page_steps, size, mode, known
     )
 
 

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from digit_core import strokes
+from digit_core import level, strokes
 
 PAPER, INK = 255, 0  # uint8 levels of a scan: dark ink, light paper
 SCAN_SCALE = 4  # a 16x16 USPS digit becomes 64x64, the size of a digit in a scan
@@ -43,6 +43,7 @@ ROW_HEIGHT = 64  # px: a digit's height in a picture of a number
 ROW_SIZE = (0.85, 1.15)  # each digit's height, times ROW_HEIGHT: one writer
 ROW_BASELINE = 0.06  # baseline wobble, ROW_HEIGHTs (normal sigma)
 ROW_GAP = (0.12, 0.6)  # space between digits, ROW_HEIGHTs: never touching
+ROW_TILT = 15.0  # degrees, uniform +-: a phone turned to fit a number in
 LIGHT_SIDE = 64  # px: light and shadow are computed this small, then scaled up
 PHOTO_CENTRE = 0.25  # the digit's offset from the photo's centre, of the room left
 INK_LEVEL = 0.1  # an image pixel above this is ink when cropping a digit
@@ -253,3 +254,13 @@ def number_row(
     picture = cv2.GaussianBlur(picture, (0, 0), 0.7)
     picture += _noise(picture.shape, 2.0, rng)
     return np.clip(np.round(picture), 0, 255).astype(np.uint8)
+
+
+def tilted(picture: NDArray[np.uint8], rng: np.random.Generator) -> NDArray[np.uint8]:
+    """A picture ((h, w) uint8, ink dark) turned up to ROW_TILT degrees either way.
+
+    As a number photographed with the phone turned: the digits turn with
+    their row. The picture grows to keep every corner; paper fills the rest.
+    """
+    degrees = rng.uniform(-ROW_TILT, ROW_TILT)
+    return level.rotated(picture, degrees, fill=float(np.median(picture)))[0]

@@ -3,8 +3,9 @@
 Steps: ink components (8-connected); specks of noise and faint scratches
 dropped; fragments of one digit grouped (the detached bar of a 5, a 4 or 7 in
 two strokes, a broken line); groups too wide for one digit cut where the ink
-is thinnest. Boxes are in the coordinates of the ink image given;
-`to_input_box` maps them back.
+is thinnest. A row that rises to the right is first turned level (level.py).
+Boxes are in the coordinates of the ink image given; `to_input_box` maps
+them back.
 
 Geometry alone cannot tell a wide 0 from two touching digits, nor a 0 drawn as
 "(" ")" from two 1s. Given a judge (a classifier, Recognizer.judge), doubtful
@@ -23,6 +24,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from digit_core import level
 from digit_core.errors import EmptyImageError
 
 INK = 0.25  # a pixel is ink above this (paper is exactly 0 after preprocessing)
@@ -102,9 +104,10 @@ class Segment:
     """One digit's place and ink."""
 
     box: Box  # in the ink image's pixels
-    ink: NDArray[np.float32]  # (h, w) of the box, only this digit's ink
+    ink: NDArray[np.float32]  # (h, w), only this digit's ink: the box's, or turned
     probabilities: NDArray[np.float32] | None = None  # (10,) the judge's, if judged
     cut_from: int | None = None  # the piece of ink that geometry cut it from, if cut
+    turned: float = 0.0  # degrees its row was turned clockwise to level it (level.py)
 
 
 @dataclass(slots=True)
@@ -706,8 +709,15 @@ def segment(
             whole.absorb(g)
         found = _trimmed(whole.x0, whole.y0, _segment_of(ink, labels, whole))
         return (found,) if found else ()
+    groups = _merge(groups)
+    tilt = level.rising([(g.x0, g.y0, g.x1, g.y1) for g in groups])
+    turn = None if tilt is None else level.turn(ink, tilt)
+    if turn is not None:
+        ink = turn.ink
+        labels, groups = _components(ink)
+        groups = _merge(groups)
     segments = []
-    for index, group in enumerate(_merge(groups)):
+    for index, group in enumerate(groups):
         own = _segment_of(ink, labels, group)
         spans = _split(own)
         for start, stop in spans:
@@ -720,7 +730,13 @@ def segment(
     segments.sort(key=lambda s: s.box[0])
     if judge is not None:
         segments = _judged(segments, judge)
-    return tuple(sorted(segments, key=lambda s: s.box[0]))
+    segments.sort(key=lambda s: s.box[0])
+    if turn is not None:
+        segments = [
+            replace(s, box=turn.box_back(s.box, s.ink > INK), turned=turn.degrees)
+            for s in segments
+        ]
+    return tuple(segments)
 
 
 def to_input_box(box: Box, scale: float, size: tuple[int, int]) -> Box:

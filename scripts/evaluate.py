@@ -86,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
         "--outside",
         action="store_true",
         help="also run the outside-MNIST suites: canvas strokes, phone photos, "
-        "numbers in a row (needs USPS)",
+        "numbers in a row, level and tilted (needs USPS)",
     )
     p.add_argument(
         "--seed",
@@ -140,9 +140,9 @@ def pipeline_lines(
     ]
 
 
-def number_line(numbers: NumberEvaluation) -> str:
+def number_line(numbers: NumberEvaluation, title: str = "numbers in a row") -> str:
     return (
-        f"numbers in a row, {numbers.count:,} {outside.NUMBER_LENGTH}-digit numbers "
+        f"{title}, {numbers.count:,} {outside.NUMBER_LENGTH}-digit numbers "
         f"of USPS digits, mode auto: read exactly {numbers.exact:.2%}; digits "
         f"right {numbers.digit_accuracy:.2%}; split into the wrong number of "
         f"digits {numbers.miscounted}"
@@ -158,6 +158,7 @@ def outside_lines(suites: OutsideEvaluation) -> list[str]:
         *pipeline_lines("phone photos of USPS", suites.usps_photos, mode="auto"),
         *pipeline_lines("tight crops of USPS", suites.usps_tight, mode="auto"),
         number_line(suites.numbers),
+        number_line(suites.tilted_numbers, "the same, photographed turned up to 15°"),
         *(
             pipeline_lines("UCI digits (scikit-learn's 8x8 scans)", uci, mode="auto")
             if (uci := suites.uci_digits) is not None

@@ -110,10 +110,11 @@ def test_outside_suites_json(capsys, model_path, data_path, usps):
         scores, unread = suites[key]["evaluation"], suites[key]["unread"]
         check_scores(scores, OUTSIDE)
         assert np.array(scores["confusion"]).sum() + unread == OUTSIDE
-    numbers = suites["numbers"]
-    assert numbers["count"] == OUTSIDE
-    assert 0.0 <= numbers["exact"] <= 1.0 and 0.0 <= numbers["digit_accuracy"] <= 1
-    assert 0 <= numbers["miscounted"] <= OUTSIDE
+    for key in ("numbers", "tilted_numbers"):
+        numbers = suites[key]
+        assert numbers["count"] == OUTSIDE
+        assert 0.0 <= numbers["exact"] <= 1 and 0.0 <= numbers["digit_accuracy"] <= 1
+        assert 0 <= numbers["miscounted"] <= OUTSIDE
 
 
 def test_outside_suites_text(capsys, model_path, data_path, usps):
@@ -132,6 +133,7 @@ def test_outside_suites_text(capsys, model_path, data_path, usps):
         assert f"{title}, 5 pictures through the pipeline, mode auto: accuracy" in out
     assert "optimistic" in out  # the canvas figure's caveat
     assert "numbers in a row, 5 4-digit numbers of USPS digits" in out
+    assert "the same, photographed turned up to 15°, 5 4-digit numbers" in out
 
 
 def test_outside_suites_without_scikit_learn(

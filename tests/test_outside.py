@@ -223,8 +223,9 @@ def test_single_digit_suites_read_well(suites, name):
     assert result.evaluation.accuracy >= FLOORS[name]
 
 
-def test_numbers_in_a_row_read_well(suites):
-    numbers = suites.numbers
+@pytest.mark.parametrize("name", ["numbers", "tilted_numbers"])
+def test_numbers_in_a_row_read_well(suites, name):
+    numbers = getattr(suites, name)
     assert numbers.count == SUITE and suites.seed == outside.SEED
     assert numbers.exact >= 0.75
     assert numbers.digit_accuracy >= 0.85

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -159,6 +161,24 @@ def test_number_rows_are_seeded(usps):
     )
     np.testing.assert_array_equal(a, b)
     assert a.shape != c.shape or not np.array_equal(a, c)
+
+
+def test_tilted_rows_turn_within_the_limit_and_keep_their_ink(usps):
+    x, _ = usps
+    picture = renders.number_row(list(x[:4]), np.random.default_rng(0))
+    for seed in range(10):
+        turned = renders.tilted(picture, np.random.default_rng(seed))
+        assert turned.dtype == np.uint8 and np.median(turned) == np.median(picture)
+        ink = turned < 128
+        assert ink.sum() == pytest.approx((picture < 128).sum(), rel=0.05)
+        rows = np.flatnonzero(ink.any(axis=1))
+        cols = np.flatnonzero(ink.any(axis=0))  # the row's extent, turned
+        rise = math.atan2(rows[-1] - rows[0], cols[-1] - cols[0])
+        assert rows[0] > 0 and rows[-1] < turned.shape[0] - 1  # paper all round
+        height = (picture < 128).any(axis=1).sum()
+        assert math.degrees(rise) <= renders.ROW_TILT + math.degrees(
+            math.atan2(height, cols[-1] - cols[0])
+        )
 
 
 # tight crop
