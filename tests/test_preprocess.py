@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from digit_core import preprocess as preprocess_lib
 from digit_core import strokes
 from digit_core.errors import DigitError, EmptyImageError
 from digit_core.normalize import BOX
@@ -484,6 +485,46 @@ def test_thick_marker_that_fills_the_canvas_keeps_its_strokes():
         if kept <= 0.95:
             lost.append(f"{digit}: {kept:.0%} kept")
     assert not lost, "; ".join(lost)
+
+
+@pytest.mark.parametrize("contrast", [0.85, 0.35], ids=["ink", "pencil"])
+def test_a_close_up_under_a_shadow_keeps_its_thick_strokes_whole(contrast):
+    """Strokes an eleventh of the picture wide (more where they join) are ink,
+    not shadow: the light estimate closed away a tenth, and left them hollow."""
+    lost = []
+    for digit in range(10):
+        ink = on_canvas(digit_ink(digit, size=200, thickness=0.12), (280, 280))
+        rows, cols = np.indices(ink.shape) / 279
+        picture = 255 * soft_shadow(rows, cols) * (0.95 - contrast * ink)
+        page = prepare(np.round(picture).astype(np.uint8))
+        kept = (page.ink > 0.25)[at_page(ink, page) > 0.5].mean()
+        if kept <= 0.95:
+            lost.append(f"{digit}: {kept:.0%} kept")
+    assert not lost, "; ".join(lost)
+
+
+def walls(*columns: tuple[int, int, float]) -> np.ndarray:
+    """A box's inside (100 x 300) with lines (start, stop, fraction of height)."""
+    inner = np.zeros((100, 300), bool)
+    for start, stop, height in columns:
+        inner[: round(100 * height), start:stop] = True
+    return inner
+
+
+@pytest.mark.parametrize(
+    ("inner", "comb"),
+    [
+        (walls(), True),
+        (walls((98, 101, 1.0), (198, 202, 1.0)), True),  # three even cells
+        (walls((149, 151, 1.0)), True),
+        (walls((60, 62, 1.0)), False),  # uneven: a 1 touching top and bottom
+        (walls((98, 101, 1.0), (198, 202, 0.6)), False),  # a stroke, no wall
+        (walls((130, 170, 1.0)), False),  # a bar, too thick for a printed line
+    ],
+    ids=["empty", "comb of 3", "comb of 2", "off-centre", "short", "thick"],
+)
+def test_only_walls_between_even_cells_make_a_comb(inner, comb):
+    assert preprocess_lib._only_walls(inner, band=8) is comb
 
 
 def bar(width: float, angle: float, length: float = 300) -> np.ndarray:

@@ -338,6 +338,36 @@ def test_an_underlined_number_reads_as_the_number(recognizer, usps, seed):
     assert plain == "".join(str(int(usps[1][i])) for i in picks)
 
 
+def comb(digits: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """Digits (float, ink high) written one per cell of a printed comb of boxes."""
+    scale = 4  # USPS's 16 px to a scan's 64
+    cell = 16 * scale + int(rng.integers(16, 40))
+    ink = np.zeros((cell + 60, cell * len(digits) + 60), np.float32)
+    for index, digit in enumerate(digits):
+        x0 = 30 + index * cell
+        cv2.rectangle(ink, (x0, 30), (x0 + cell, 30 + cell), 0.8, 2)
+        big = cv2.resize(digit, None, fx=scale, fy=scale)
+        dx, dy = (int(v) for v in rng.integers(-6, 7, 2))
+        top, left = 30 + (cell - 64) // 2 + dy, x0 + (cell - 64) // 2 + dx
+        ink[top : top + 64, left : left + 64] = np.maximum(
+            ink[top : top + 64, left : left + 64], np.clip(big, 0, 1)
+        )
+    return np.round(250 - 220 * ink).astype(np.uint8)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_number_written_in_a_comb_of_boxes_reads_as_the_number(
+    recognizer, usps, seed
+):
+    """A form's comb (one box per digit) is erased, walls included: before,
+    it was one piece with the digits inside and read as a single digit."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(usps[1]), 4)
+    reading = recognizer.recognize(comb([usps[0][i] for i in picks], rng))
+    assert reading.digits == "".join(str(int(usps[1][i])) for i in picks)
+    assert any("boxes" in step.caption for step in reading.steps)
+
+
 @pytest.mark.parametrize(("side", "floor"), [(8, 0.88), (10, 0.95), (12, 0.97)])
 def test_thumbnail_sized_digits_are_read(recognizer, mnist, side, floor):
     """MNIST digits shrunk to 8-12 px (an 8x8 scan draws a stroke in one
