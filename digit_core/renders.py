@@ -35,7 +35,11 @@ CANVAS_INSET = 8.0  # px: people start a stroke a little inside the canvas's edg
 PHOTO_DIGIT = (64, 160)  # px: the digit's longer side in a cropped phone photo
 PHOTO_PAGE = (1.8, 2.8)  # photo side in digit sides: the paper around the digit
 PAPER_RGB = (236.0, 226.0, 204.0)  # warm office paper under indoor light
-INK_RGB = ((35.0, 35.0, 40.0), (150.0, 60.0, 30.0))  # black and blue ballpoint, BGR
+INK_RGB = (  # black and blue ballpoint, and a pencil's grey graphite; BGR
+    (35.0, 35.0, 40.0),
+    (150.0, 60.0, 30.0),
+    (140.0, 135.0, 135.0),
+)
 TILT = 8.0  # degrees, uniform +-: a phone held not quite square to the page
 KEYSTONE = 0.04  # corner displacement, fraction of the side: perspective
 JPEG_QUALITY = (70, 86)  # phone cameras and browsers upload at 70-85
@@ -196,8 +200,9 @@ def phone_photo(digit: NDArray[np.floating], rng: np.random.Generator) -> bytes:
 
     digit: (h, w) float in [0, 1], ink high (MNIST / 255, USPS); not modified.
     The ink is upscaled to 64-160 px on warm paper 1.8-2.8x its size, in black
-    or blue, lit unevenly with a soft shadow, tilted up to 8 degrees with some
-    perspective, blurred, given sensor noise and JPEG-encoded at quality 70-85.
+    or blue ballpoint or in pencil, lit unevenly with a soft shadow, tilted up
+    to 8 degrees with some perspective, blurred, given sensor noise and
+    JPEG-encoded at quality 70-85.
     """
     height = int(rng.integers(*PHOTO_DIGIT))
     ink = _resize_ink(_ink_crop(np.asarray(digit, np.float32)), height)

@@ -113,13 +113,14 @@ def test_phone_photos_are_jpeg_bytes_the_app_decodes(mnist):
 
 
 def test_phone_photos_show_ink_near_the_middle(mnist):
-    """Ink: pixels much darker than the paper around them, light and shadow aside."""
+    """Ink: pixels much darker than the paper around them, light and shadow
+    aside (pencil is only some 2/3 as bright as its paper)."""
     for index in range(10):
         rng = np.random.default_rng(index)
         gray = photo_gray(renders.phone_photo(mnist.x_test[index] / 255.0, rng))
         side = gray.shape[0]
         around = cv2.blur(gray, (side // 3, side // 3), borderType=cv2.BORDER_REFLECT)
-        rows, cols = np.nonzero(gray < 0.7 * around)
+        rows, cols = np.nonzero(gray < 0.8 * around)
         assert len(rows) > 0.005 * side * side
         assert 0.2 * side < rows.mean() < 0.8 * side
         assert 0.2 * side < cols.mean() < 0.8 * side
