@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from digit_core import augment
 from digit_core.augment import AugmentConfig, augment_batch, augment_one
 
 
@@ -80,3 +81,31 @@ def test_augmented_digits_are_renormalised_like_the_pipeline(batch):
         assert out.shape == (28, 28)
         row, col = centre(out)
         assert abs(row - 14) < 0.5 and abs(col - 14) < 0.5
+
+
+def test_a_flagged_1_keeps_its_stem_and_gains_a_flag_down_left(mnist):
+    """The continental 1: new ink left of the stem's top, running downwards."""
+    ones = mnist.x_test[mnist.y_test == 1][:20].astype(np.float32) / 255.0
+    rng = np.random.default_rng(0)
+    for one in ones:
+        flagged = augment._flagged(one, rng)
+        assert flagged.shape == one.shape and flagged.dtype == np.float32
+        assert flagged.min() >= 0.0 and flagged.max() <= 1.0
+        assert (flagged[one > 0.5] > 0.4).mean() > 0.95  # the stem is kept
+        added = (flagged > 0.5) & (one <= 0.5)
+        rows, cols = np.nonzero(one > 0.5)
+        top = rows.min()
+        flag = added[top : top + (rows.max() - top) // 2 + 1]  # the upper half
+        assert flag.any()
+        flag_rows, flag_cols = np.nonzero(flag)
+        assert flag_cols.mean() < cols[rows <= top + 1].mean()  # left of the top
+
+
+def test_only_1s_get_flags(batch):
+    images, labels = batch
+    cfg = AugmentConfig(clean_fraction=0.0, synthetic_fraction=0.0, flag_prob=1.0)
+    plain = AugmentConfig(clean_fraction=0.0, synthetic_fraction=0.0, flag_prob=0.0)
+    flagged, _ = augment_batch(images, labels, cfg, np.random.default_rng(3))
+    unflagged, _ = augment_batch(images, labels, plain, np.random.default_rng(3))
+    differs = np.abs(flagged - unflagged).max(axis=(1, 2)) > 0
+    assert differs[labels == 1].all()
