@@ -81,6 +81,7 @@ def _thickness(
     return thinner if thinner.max() > 0.5 else image  # never erase a thin digit
 
 
+INK_FLOOR = 0.05  # fainter than this, after a distortion, is blur: paper
 UPRIGHT = 0.15  # a stem leaning less than this (of its height) may get a foot
 
 
@@ -129,7 +130,7 @@ def augment_one(
         out = cv2.GaussianBlur(out, (3, 3), rng.uniform(0.4, 0.8))
     out = out / max(float(out.max()), 1e-6)
     try:
-        return to_mnist(np.where(out > 0.05, out, 0.0).astype(np.float32))
+        return to_mnist(np.where(out > INK_FLOOR, out, 0.0).astype(np.float32))
     except EmptyImageError:  # everything warped out of frame: keep the original
         return image
 

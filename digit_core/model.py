@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from digit_core.errors import ModelLoadError
 
@@ -110,6 +110,13 @@ def layer_table(model: Any) -> tuple[LayerInfo, ...]:
     )
 
 
+def layers_from_json(rows: Sequence[dict[str, Any]]) -> tuple[LayerInfo, ...]:
+    """A card's architecture as read back from its JSON."""
+    return tuple(
+        LayerInfo(**{**row, "output_shape": tuple(row["output_shape"])}) for row in rows
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ModelCard:
     """What a model is, how it was made and how well it reads: saved as JSON."""
@@ -135,10 +142,7 @@ class ModelCard:
     @classmethod
     def from_json(cls, text: str) -> ModelCard:
         raw = json.loads(text)
-        raw["architecture"] = tuple(
-            LayerInfo(**{**row, "output_shape": tuple(row["output_shape"])})
-            for row in raw["architecture"]
-        )
+        raw["architecture"] = layers_from_json(raw["architecture"])
         raw["per_class_accuracy"] = tuple(raw["per_class_accuracy"])
         raw["confusion_matrix"] = tuple(map(tuple, raw["confusion_matrix"]))
         raw["history"] = tuple(raw["history"])
@@ -159,6 +163,18 @@ def ensemble(members: Sequence[Any], name: str = "ensemble") -> Any:
         member.name = f"member_{i}"
     outputs = keras.layers.Average(name="mean")([m(inputs) for m in members])
     return keras.Model(inputs, outputs, name=name)
+
+
+class Card(Protocol):
+    """A model card (ModelCard, verifier.VerifierCard): JSON beside its model."""
+
+    file_size: int
+    keras_version: str
+
+    def to_json(self) -> str: ...
+
+
+CardT = TypeVar("CardT", bound=Card)
 
 
 def card_path(model_path: Path) -> Path:
@@ -186,7 +202,7 @@ def _atomic_write(path: Path, write: Any) -> None:
             os.unlink(tmp)
 
 
-def save(model: Any, path: Path, card: ModelCard | None = None) -> ModelCard | None:
+def save(model: Any, path: Path, card: CardT | None = None) -> CardT | None:
     """Save the model (weights and architecture, no optimiser) and its card.
 
     The optimiser state is left out: it triples the file and is not needed to
@@ -194,8 +210,11 @@ def save(model: Any, path: Path, card: ModelCard | None = None) -> ModelCard | N
     """
     import keras
 
-    # rebuilt from its config: clone_model would carry the optimiser along
-    clean = keras.models.model_from_json(model.to_json())
+    # rebuilt from its config, uncompiled: clone_model, or a config that keeps
+    # the compile settings, would carry the optimiser along
+    config = json.loads(model.to_json())
+    config.pop("compile_config", None)
+    clean = keras.models.model_from_json(json.dumps(config))
     clean.set_weights(model.get_weights())
     _atomic_write(Path(path), lambda tmp: clean.save(tmp))
     if card is None:
@@ -209,8 +228,11 @@ def save(model: Any, path: Path, card: ModelCard | None = None) -> ModelCard | N
     return card
 
 
-def load(path: str | os.PathLike[str] | None = None) -> Any:
-    """Load a .keras model, the bundled one by default; ModelLoadError if unusable."""
+def load(path: str | os.PathLike[str] | None = None, outputs: int = 10) -> Any:
+    """Load a .keras model, the bundled one by default; ModelLoadError if unusable.
+
+    outputs: what the model must give per image (10 for a digit model).
+    """
     import keras
 
     path = Path(path) if path is not None else BUNDLED_MODEL
@@ -222,9 +244,10 @@ def load(path: str | os.PathLike[str] | None = None) -> Any:
     except Exception as exc:  # Keras raises many kinds for a damaged zip
         msg = f"cannot load model {path}: {exc}"
         raise ModelLoadError(msg) from exc
-    if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[-1] != 10:
+    if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[-1] != outputs:
         shapes = f"takes {model.input_shape}, gives {model.output_shape}"
-        msg = f"{path}: {shapes}; not a digit model"
+        kind = "digit model" if outputs == 10 else f"model with {outputs} output(s)"
+        msg = f"{path}: {shapes}; not a {kind}"
         raise ModelLoadError(msg)
     return model
 
@@ -274,7 +297,7 @@ def predict(
 
     x = np.asarray(images, dtype=np.float32).reshape(-1, *INPUT_SHAPE)
     if len(x) == 0:
-        return np.zeros((0, 10), np.float32)
+        return np.zeros((0, model.output_shape[-1]), np.float32)
     run = run or model.predict_on_batch
     parts = [
         np.asarray(run(x[start : start + batch_size]))
