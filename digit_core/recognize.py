@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from digit_core import dnn, images, level, preprocess, segment
 from digit_core import model as model_lib
+from digit_core import verifier as verifier_lib
 from digit_core.errors import DigitError, EmptyImageError
 from digit_core.images import ImageSource
 from digit_core.model import ModelCard
@@ -32,7 +33,9 @@ from digit_core.segment import MODES
 
 Box = tuple[int, int, int, int]  # x, y, w, h in input pixels
 UNSURE_BELOW = 0.6  # confidence under which the app says it is unsure
-Predict = Callable[[NDArray[np.float32]], NDArray[np.float32]]  # (N, 28, 28) -> (N, 10)
+Judgement = Callable[
+    [NDArray[np.float32]], NDArray[np.float32]
+]  # (N, 28, 28) -> (N, 11)
 DigitInput = tuple[NDArray[np.float32], tuple[Step, ...]]  # preprocess.digit_input's
 
 
@@ -87,11 +90,11 @@ class _Prepared:
 
 
 def _prepare(
-    image: ImageSource, mode: str, predict: Predict | None = None
+    image: ImageSource, mode: str, judgement: Judgement | None = None
 ) -> _Prepared:
     """Decode, clean and segment one picture (thread-parallel).
 
-    The model is involved only through `predict`, which segmentation's judge
+    The models are involved only through `judgement`, which segmentation's judge
     calls to settle doubtful places; the judge's inputs and readings are kept
     so that no digit is prepared or read twice.
     """
@@ -102,7 +105,7 @@ def _prepare(
     size = (int(array.shape[1]), int(array.shape[0])) if array.ndim >= 2 else (0, 0)
     try:
         page = preprocess.prepare(array)
-        judge, seen = _keeping_judge(predict)
+        judge, seen = _keeping_judge(judgement)
         found = segment.segment(page.ink, mode, judge)
     except EmptyImageError:
         shown = preprocess.as_float(array)
@@ -137,20 +140,20 @@ def _prepare(
 
 
 def _keeping_judge(
-    predict: Predict | None,
+    judgement: Judgement | None,
 ) -> tuple[segment.Judge | None, dict[int, tuple[NDArray, DigitInput]]]:
-    """segment.segment's judge over `predict`, and what it prepared, by ink id.
+    """segment.segment's judge over `judgement`, and what it prepared, by ink id.
 
     The ink is kept beside its input, so an id is matched only to its array.
     """
     seen: dict[int, tuple[NDArray, DigitInput]] = {}
-    if predict is None:
+    if judgement is None:
         return None, seen
 
     def judge(inks: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
         prepared = [preprocess.digit_input(ink) for ink in inks]
         seen.update((id(ink), (ink, p)) for ink, p in zip(inks, prepared, strict=True))
-        return predict(np.asarray([p[0] for p in prepared], np.float32))
+        return judgement(np.asarray([p[0] for p in prepared], np.float32))
 
     return judge, seen
 
@@ -186,13 +189,21 @@ class Recognizer:
     """Reads digits with one Keras model; share one instance between threads."""
 
     def __init__(
-        self, net: Any, model_path: Path | None = None, card: ModelCard | None = None
+        self,
+        net: Any,
+        model_path: Path | None = None,
+        card: ModelCard | None = None,
+        verifier: Any = None,
     ) -> None:
+        """net: a digit model; verifier: a verifier model (default: the bundled
+        one, which serves any digit model)."""
         self.model = net
         self.model_path = model_path
         self.card = card
-        self._run = model_lib.inference(net)  # traced once, now; thread-safe
-        self._small = dnn.runner(net, self._run)  # None: TensorFlow reads all
+        self.verifier = verifier if verifier is not None else verifier_lib.load()
+        self._judging = verifier_lib.judging(net, self.verifier)  # (N, 11)
+        self._run = model_lib.inference(self._judging)  # traced once; thread-safe
+        self._small = dnn.runner(self._judging, self._run)  # None: TensorFlow reads
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None) -> Recognizer:
@@ -203,14 +214,19 @@ class Recognizer:
         )
 
     def predict(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities.
+        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
+        return self._judgement(inputs)[:, :10]
+
+    def _judgement(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
+        """(N, 28, 28) inputs -> (N, 11): probabilities, then wholeness.
 
         A few images (one reading) go through OpenCV's DNN module when it runs
-        this model exactly (see digit_core.dnn), more through TensorFlow.
+        the two models exactly (see digit_core.dnn), more through TensorFlow.
+        The verifier costs a few percent of the digit model.
         """
         if self._small is not None and 0 < len(inputs) <= dnn.SMALL_BATCH:
             return self._small(inputs)
-        return model_lib.predict(self.model, inputs, run=self._run)
+        return model_lib.predict(self._judging, inputs, run=self._run)
 
     @property
     def engine(self) -> str:
@@ -218,12 +234,13 @@ class Recognizer:
         return "OpenCV DNN" if self._small is not None else "TensorFlow"
 
     def judge(self, inks: Sequence[NDArray[np.float32]]) -> NDArray[np.float32]:
-        """Class probabilities (N, 10) of N pieces of ink, in one model call.
+        """(N, 11) for N pieces of ink, in one call: class probabilities, then
+        the verifier's chance that the piece is one whole digit.
 
         A segment.Judge: each piece (h, w) float32 in [0, 1], ink high, with
         some ink, goes through preprocess.digit_input like a digit would.
         """
-        judge, _ = _keeping_judge(self.predict)
+        judge, _ = _keeping_judge(self._judgement)
         assert judge is not None
         return judge(inks)
 
@@ -233,7 +250,7 @@ class Recognizer:
         A blank picture gives a Reading with no digits; a file that is not a
         usable image raises ImageDecodeError or ImageTooLargeError.
         """
-        prepared = _prepare(image, mode, self.predict)
+        prepared = _prepare(image, mode, self._judgement)
         if prepared.probabilities is not None:
             return _reading(prepared, prepared.probabilities)
         return _reading(
@@ -251,7 +268,7 @@ class Recognizer:
         prepared: list[_Prepared | DigitError] = []
         for source in sources:
             try:
-                prepared.append(_prepare(source, mode, self.predict))
+                prepared.append(_prepare(source, mode, self._judgement))
             except DigitError as err:
                 prepared.append(err)
         waiting = [

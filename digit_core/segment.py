@@ -8,8 +8,9 @@ Boxes are in the coordinates of the ink image given; `to_input_box` maps
 them back.
 
 Geometry alone cannot tell a wide 0 from two touching digits, nor a 0 drawn as
-"(" ")" from two 1s. Given a judge (a classifier, Recognizer.judge), doubtful
-places are settled by reading: a part that is wide or read unsurely is cut
+"(" ")" from two 1s. Given a judge (Recognizer.judge: the digit network, and
+the verifier that says whether a piece is one whole digit), doubtful places
+are settled by reading: a part that is wide, read unsurely or not whole is cut
 along the drop-fall paths that cross the least ink, two close neighbours are
 joined, each only when the new reading is much surer than the old one.
 """
@@ -89,14 +90,26 @@ CLEAR = 5.0  # ...when it has this many times less doubt; a cut replaces...
 SUSPECT = 0.005  # ...a reading at least this doubtful...
 CLEARER = 50.0  # ...when it has this many times less
 MIN_DOUBT = 1e-4  # the network is overconfident: less doubt than this means nothing
+# The judge also says how likely a piece is one whole digit (verifier.py): a
+# reading is as sure as its class and shape say, times its wholeness / WHOLE
+# when that is under WHOLE...
+WHOLE = 0.5
+# ...and a part whose wholeness is under BROKEN is two digits or a piece of one:
+# it is cut widely (MANY candidates, MANY_APART heights apart, crossing up to
+# MANY_CROSS strokes, parts that overlap allowed), a short 1 allowed beside.
+BROKEN = 0.3
+MANY = 12
+MANY_APART = 0.07
+MANY_CROSS = 4.0
 SIDE_BY_SIDE = 0.5  # two digits in a row share this much of the shorter one's height
 ONE_TALL = 0.75  # any stroke reads as a 1: a cut-off 1 is this tall beside the other
 MODES = ("auto", "single", "multi")
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 Judge = Callable[[Sequence[NDArray[np.float32]]], NDArray[np.float32]]
-"""Class probabilities (N, 10) for N pieces of ink, each (h, w) float32 in
-[0, 1], ink high, cropped to its ink (Recognizer.judge)."""
+"""(N, 11) for N pieces of ink, each (h, w) float32 in [0, 1], ink high,
+cropped to its ink: class probabilities (10), then the chance that the piece
+is one whole digit (Recognizer.judge)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +121,7 @@ class Segment:
     probabilities: NDArray[np.float32] | None = None  # (10,) the judge's, if judged
     cut_from: int | None = None  # the piece of ink that geometry cut it from, if cut
     turned: float = 0.0  # degrees its row was turned clockwise to level it (level.py)
+    whole: float = 1.0  # the judge's chance that it is one whole digit, if judged
 
 
 @dataclass(slots=True)
@@ -341,7 +355,12 @@ def _split(ink: NDArray[np.float32]) -> list[tuple[int, int]]:
 
 
 def _paths(
-    mask: NDArray[np.bool_], lo: int, hi: int, enter: float, apart: int
+    mask: NDArray[np.bool_],
+    lo: int,
+    hi: int,
+    enter: float,
+    apart: int,
+    candidates: int = CANDIDATES,
 ) -> list[tuple[NDArray[np.intp], int]]:
     """Top-to-bottom paths through columns [lo, hi) that cross the least ink.
 
@@ -349,8 +368,8 @@ def _paths(
     the paper between two digits and crosses ink only where they touch (a drop
     falling between them). Each entry into ink costs `enter` pixels more, so
     one junction beats crossing two thin strokes. Gives the best path ending in
-    each stretch of `apart` columns, cheapest first, as (column per row, ink
-    pixels crossed).
+    each stretch of `apart` columns, for up to `candidates` stretches, cheapest
+    first, as (column per row, ink pixels crossed).
     """
     ink = mask[:, lo:hi]
     height, width = ink.shape
@@ -378,7 +397,7 @@ def _paths(
     for end in np.argsort(total, kind="stable").tolist():
         if all(abs(end - e) >= apart for e in ends):
             ends.append(end)
-        if len(ends) == CANDIDATES:
+        if len(ends) == candidates:
             break
     found = []
     for column in ends:
@@ -395,13 +414,14 @@ def _as_group(part: Segment) -> _Group:
     return _Group([], x, y, x + w, y + h)
 
 
-def _halves(part: Segment) -> list[list[Segment]]:
+def halves(part: Segment, widely: bool = False) -> list[list[Segment]]:
     """Ways to cut `part` in two digits, left then right, along drop-fall paths.
 
     Each cut crosses little ink and leaves two parts wide enough, side by side
     (a cut along a thick stroke leaves parts that overlap as one digit's
     pieces do: OVERLAP), neither a fragment hanging from the other; the judge
-    chooses among them.
+    chooses among them. `widely`: for a part known not to be one digit, more
+    cuts, across more ink, into parts that may overlap (a 4 tucked under a 7).
     """
     mask = part.ink > INK
     height, width = mask.shape
@@ -409,21 +429,23 @@ def _halves(part: Segment) -> list[list[Segment]]:
     if width < 2 * low + 1:
         return []
     stroke = stroke_width(mask)
-    apart = max(1, round(APART * height))
+    apart = max(1, round((MANY_APART if widely else APART) * height))
+    many, cross = (MANY, MANY_CROSS) if widely else (CANDIDATES, CROSS)
     x, y = part.box[:2]
-    found = []
-    for path, crossed in _paths(mask, low, width - low, 2 * stroke, apart):
-        if crossed > CROSS * stroke:
+    found: dict[tuple[Box, Box], list[Segment]] = {}  # paths may cut alike
+    for path, crossed in _paths(mask, low, width - low, 2 * stroke, apart, many):
+        if crossed > cross * stroke:
             continue
         left = np.arange(width) < path[:, None]
-        a = _trimmed(x, y, np.where(left, part.ink, 0.0).astype(np.float32))
-        b = _trimmed(x, y, np.where(left, 0.0, part.ink).astype(np.float32))
+        a = trimmed(x, y, np.where(left, part.ink, 0.0).astype(np.float32))
+        b = trimmed(x, y, np.where(left, 0.0, part.ink).astype(np.float32))
         if a is None or b is None or min(a.box[2], b.box[2]) < low:
             continue
         small, big = sorted((_as_group(a), _as_group(b)), key=lambda g: g.height)
-        if _overlap(small, big) < OVERLAP and not _is_fragment(small, big):
-            found.append([a, b])
-    return found
+        apart_enough = _overlap(small, big) < OVERLAP and not _is_fragment(small, big)
+        if widely or apart_enough:
+            found.setdefault((a.box, b.box), [a, b])
+    return list(found.values())
 
 
 def _joined(a: Segment, b: Segment, wide: float = JOIN_WIDE) -> Segment | None:
@@ -505,13 +527,30 @@ def _stretched(whole: Segment, option: _Option) -> bool:
     return _wider_than_most(whole) and not any(map(_wider_than_most, option.digits))
 
 
-def _sure(digit: Segment, leeway: float = 1.0) -> float:
-    """The judge's confidence in `digit` times its shape's fit, its width
-    divided by `leeway` first."""
+def _sure(digit: Segment, leeway: float = 1.0, counted: bool = True) -> float:
+    """The judge's confidence in `digit` times its shape's fit (its width
+    divided by `leeway` first) and, `counted`, its wholeness (up to WHOLE)."""
     assert digit.probabilities is not None
     read = _read_as(digit)
     fit = _fit(read, digit.box[2] / leeway, digit.box[3])
-    return float(digit.probabilities[read]) * fit
+    whole = min(1.0, digit.whole / WHOLE) if counted else 1.0
+    return float(digit.probabilities[read]) * fit * whole
+
+
+def _mends(join: _Option, pieces: Sequence[_Option]) -> bool:
+    """Whether `join` makes pieces that are not all whole into one digit more
+    whole than the least of them, read surely by its class and shape.
+
+    The verifier learnt MNIST: it finds some other writers' digits less whole
+    (a wide USPS 4: 0.15), and a 4 or a 0 that geometry cut in two less whole
+    still; compared with its pieces, the join stands out all the same.
+    """
+    if join.stop - join.start == 1:
+        return False  # a cut
+    joined = join.digits[0]
+    least = min(d.whole for piece in pieces for d in piece.digits)
+    sure = _sure(joined, join.leeway, counted=False)
+    return least < WHOLE and joined.whole > least and sure >= SURE
 
 
 @dataclass(slots=True)
@@ -524,10 +563,12 @@ class _Option:
     rejoins: bool = False  # joins two parts that geometry cut apart: one piece of ink
     leeway: float = 1.0  # how much wider than MNIST's its digits may be
     keeps: int | None = None  # the digit a rejoin must read, if any
+    broken: bool = False  # a cut of a part that is not one whole digit (BROKEN)
 
-    def doubt(self) -> float:
-        """1 - the chance that every digit is read right (shape counted)."""
-        sure = [_sure(d, self.leeway) for d in self.digits]
+    def doubt(self, counted: bool = True) -> float:
+        """1 - the chance that every digit is read right (shape counted, and
+        wholeness when `counted`)."""
+        sure = [_sure(d, self.leeway, counted) for d in self.digits]
         return max(MIN_DOUBT, 1.0 - float(np.prod(sure)))
 
     def likely(self) -> bool:
@@ -547,7 +588,7 @@ class _Option:
         heights = [d.box[3] for d in self.digits]
         if reads == [1, 1]:
             return False
-        return all(
+        return self.broken or all(
             read != 1 or height >= ONE_TALL * other
             for read, height, other in zip(reads, heights, heights[::-1], strict=True)
         )
@@ -564,21 +605,27 @@ def _given_back(start: int, a: Segment, b: Segment) -> _Option | None:
     return _Option(start, start + 2, [joined], True, leeway, _read_as(body))
 
 
-def _doubt_of(wholes: Sequence[_Option]) -> float:
-    """1 - the chance that every one of `wholes` is read right."""
-    return 1.0 - float(np.prod([1.0 - w.doubt() for w in wholes]))
+def _doubt_of(wholes: Sequence[_Option], counted: bool = True) -> float:
+    """1 - the chance that every one of `wholes` is read right (wholeness
+    counted when `counted`)."""
+    return 1.0 - float(np.prod([1.0 - w.doubt(counted) for w in wholes]))
 
 
 def _read(judge: Judge, options: Sequence[_Option]) -> None:
-    """Give every digit of `options` the judge's probabilities, in one call."""
+    """Give every digit of `options` the judge's probabilities and wholeness,
+    in one call."""
     digits = [d for option in options for d in option.digits]
     if not digits:
         return
-    probabilities = iter(np.asarray(judge([d.ink for d in digits]), np.float32))
+    judged = np.asarray(judge([d.ink for d in digits]), np.float32)
+    start = 0
     for option in options:
+        rows = judged[start : start + len(option.digits)]
         option.digits = [
-            replace(d, probabilities=next(probabilities)) for d in option.digits
+            replace(d, probabilities=row[:10], whole=float(row[10]))
+            for d, row in zip(option.digits, rows, strict=True)
         ]
+        start += len(option.digits)
 
 
 def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
@@ -592,6 +639,9 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
     all but STRETCHED of its class when a cut into digits of common widths
     reads as surely (the network reads a touching "33" as 3 at 99.99%).
     (Not so a join: it reads a short 1 and the 4 beside it surely as one 4.)
+    Sureness counts the verifier's wholeness too (WHOLE): a 4 with a 1
+    touching it reads as 4 at 99.99% but not as one whole digit, so its cuts
+    are read; one that is clearly not whole (BROKEN) is cut widely.
     Parts that geometry cut from one piece of ink are rejoined on the last two
     alone: geometry cuts an open 0 into two strokes that read surely as 1 and 7;
     and a stroke among them that reads as no digit (the long tail of a flat 2)
@@ -621,10 +671,11 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
         if (joined := _joined(a, b)) is not None
     ]
     cuts = [
-        _Option(i, i + 1, halves)
+        _Option(i, i + 1, cut, broken=part.whole < BROKEN)
         for i, whole in enumerate(wholes)
-        if whole.doubt() >= SUSPECT or _wider_than_most(whole.digits[0])
-        for halves in _halves(parts[i])
+        for part in whole.digits  # one: the part as it is
+        if whole.doubt() >= SUSPECT or _wider_than_most(part)
+        for cut in halves(part, widely=part.whole < BROKEN)
     ]
     given_back = [
         option
@@ -641,23 +692,36 @@ def _judged(parts: list[Segment], judge: Judge) -> list[Segment]:
         for option in (*options, *cuts):
             if option.start != start:
                 continue
-            old = _doubt_of(wholes[start : option.stop])
-            new = option.doubt()
-            sure = min(_sure(d, option.leeway) for d in option.digits)
-            cut = option.stop - option.start == 1
-            doubtful = cut or old >= DOUBT or option.rejoins
-            clear = CLEAR if old >= DOUBT or option.rejoins else CLEARER
-            clearer = old >= max(gain, clear) * new or (
-                cut
-                and old >= new
-                and gain <= 1.0
-                and _stretched(wholes[start].digits[0], option)
+            here = wholes[start : option.stop]
+            replaces = (
+                _replaces(option, here, gain)
+                or (option.rejoins and _replaces(option, here, gain, counted=False))
+                or _mends(option, here)
             )
-            if doubtful and sure >= SURE and clearer and option.likely():
-                best, gain = option, old / max(new, 1e-9)
+            if replaces and option.likely():
+                best, gain = option, _doubt_of(here) / max(option.doubt(), 1e-9)
         chosen += best.digits
         start = best.stop
     return chosen
+
+
+def _replaces(
+    option: _Option, wholes: Sequence[_Option], gain: float, counted: bool = True
+) -> bool:
+    """Whether `option` reads clearly surer than `wholes`, the parts it would
+    replace, and than the best option so far (`gain` times surer than them);
+    wholeness counted when `counted` (see _judged)."""
+    old = _doubt_of(wholes, counted)
+    new = option.doubt(counted)
+    sure = min(_sure(d, option.leeway, counted) for d in option.digits)
+    cut = option.stop - option.start == 1
+    doubtful = cut or old >= DOUBT or option.rejoins
+    read = _doubt_of(wholes, counted=False)  # what the digit network alone says
+    clear = CLEAR if read >= DOUBT or option.rejoins else CLEARER
+    clearer = old >= max(gain, clear) * new or (
+        cut and old >= new and gain <= 1.0 and _stretched(wholes[0].digits[0], option)
+    )
+    return doubtful and sure >= SURE and clearer
 
 
 def _segment_of(
@@ -674,7 +738,7 @@ def _segment_of(
     return np.where(rim & ~others, ink[region], 0.0).astype(np.float32)
 
 
-def _trimmed(x: int, y: int, ink: NDArray[np.float32]) -> Segment | None:
+def trimmed(x: int, y: int, ink: NDArray[np.float32]) -> Segment | None:
     """A segment cropped to its ink; None when nothing is left."""
     rows = np.flatnonzero((ink > INK).any(axis=1))
     cols = np.flatnonzero((ink > INK).any(axis=0))
@@ -707,7 +771,7 @@ def segment(
         whole = groups[0]
         for g in groups[1:]:
             whole.absorb(g)
-        found = _trimmed(whole.x0, whole.y0, _segment_of(ink, labels, whole))
+        found = trimmed(whole.x0, whole.y0, _segment_of(ink, labels, whole))
         return (found,) if found else ()
     groups = _merge(groups)
     tilt = level.rising([(g.x0, g.y0, g.x1, g.y1) for g in groups])
@@ -721,7 +785,7 @@ def segment(
         own = _segment_of(ink, labels, group)
         spans = _split(own)
         for start, stop in spans:
-            found = _trimmed(group.x0 + start, group.y0, own[:, start:stop])
+            found = trimmed(group.x0 + start, group.y0, own[:, start:stop])
             if found is not None:
                 cut = index if len(spans) > 1 else None
                 segments.append(replace(found, cut_from=cut))

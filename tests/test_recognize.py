@@ -184,15 +184,18 @@ def test_judged_readings_are_the_model_s_readings(recognizer, mnist):
 
 @pytest.mark.parametrize("mode", ["auto", "single", "multi"])
 def test_a_clean_digit_costs_one_model_call(recognizer, monkeypatch, mode):
-    """Segmentation's judge reads only doubtful places; its reading is reused."""
+    """Segmentation's judge reads only doubtful places; its reading is reused.
+
+    One call runs both networks: the digit model and the verifier.
+    """
     calls = []
-    predict = recognizer.predict
+    judgement = recognizer._judgement
 
     def counted(inputs: np.ndarray) -> np.ndarray:
         calls.append(len(inputs))
-        return predict(inputs)
+        return judgement(inputs)
 
-    monkeypatch.setattr(recognizer, "predict", counted)
+    monkeypatch.setattr(recognizer, "_judgement", counted)
     picture, _ = drawn(4)
     assert recognizer.recognize(picture, mode=mode).digits == "4"
     assert calls == [1]

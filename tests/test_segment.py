@@ -496,12 +496,27 @@ def two_rings(gap: int) -> np.ndarray:
     return roomy(pair)[0]
 
 
-def scripted_judge(whole: float, half: float) -> Judge:
-    """Reads every piece as a 0: the pair with doubt `whole`, a half with `half`."""
+def zeros(doubts: list[float], wholes: list[float]) -> np.ndarray:
+    """A judge's answer: each piece read as a 0 with its doubt, and its
+    chance of being one whole digit."""
+    return np.array(
+        [[1 - d] + [d / 9] * 9 + [w] for d, w in zip(doubts, wholes, strict=True)],
+        np.float32,
+    )
+
+
+def scripted_judge(
+    whole: float, half: float, wholeness: tuple[float, float] = (1.0, 1.0)
+) -> Judge:
+    """Reads every piece as a 0: the pair with doubt `whole`, a half with
+    `half`; the verifier finds the pair and a half whole with `wholeness`."""
 
     def judge(inks):
-        doubts = [whole if ink.shape[1] >= 30 else half for ink in inks]
-        return np.array([[1 - d] + [d / 9] * 9 for d in doubts], np.float32)
+        pairs = [ink.shape[1] >= 30 for ink in inks]
+        return zeros(
+            [whole if pair else half for pair in pairs],
+            [wholeness[0] if pair else wholeness[1] for pair in pairs],
+        )
 
     return judge
 
@@ -518,6 +533,29 @@ def scripted_judge(whole: float, half: float) -> Judge:
 )
 def test_a_cut_must_read_much_clearer_the_surer_the_whole(whole, half, parts):
     found = split(two_rings(-1), judge=scripted_judge(whole, half))
+    assert len(found) == parts, [s.box for s in found]
+
+
+@pytest.mark.parametrize(
+    ("wholeness", "parts"),
+    [
+        ((0.01, 0.99), 2),  # read surely as one 0, but not one whole digit: cut
+        ((0.7, 0.99), 1),  # likely whole (over WHOLE): the sure reading stands
+        ((0.01, 0.01), 1),  # no cut whole either: nothing better to offer
+    ],
+)
+def test_a_sure_reading_that_is_not_whole_yields_to_a_whole_cut(wholeness, parts):
+    """The network reads a 4 with a 1 touching it as 4 at 99.99%; the
+    verifier says it is not one digit, and the cut's parts are."""
+    found = split(two_rings(-1), judge=scripted_judge(1e-6, 1e-6, wholeness))
+    assert len(found) == parts, [s.box for s in found]
+
+
+@pytest.mark.parametrize(("wholeness", "parts"), [((0.99, 0.01), 1), ((0.99, 0.99), 2)])
+def test_pieces_that_are_not_whole_are_joined_into_one_that_is(wholeness, parts):
+    """Two pieces read surely, but neither whole (a 4 drawn in two strokes),
+    are one digit when together they are."""
+    found = split(two_rings(1), judge=scripted_judge(1e-6, 1e-6, wholeness))
     assert len(found) == parts, [s.box for s in found]
 
 
@@ -559,7 +597,7 @@ def first_then_judge(first: float, later: float) -> Judge:
     def judge(inks):
         doubt = later if calls else first
         calls.append(len(inks))
-        return np.array([[1 - doubt] + [doubt / 9] * 9 for _ in inks], np.float32)
+        return zeros([doubt] * len(inks), [1.0] * len(inks))
 
     return judge
 
