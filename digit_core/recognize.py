@@ -203,6 +203,7 @@ class Recognizer:
         self.verifier = verifier if verifier is not None else verifier_lib.load()
         self._judging = verifier_lib.judging(net, self.verifier)  # (N, 11)
         self._run = model_lib.inference(self._judging)  # traced once; thread-safe
+        self._read = model_lib.inference(net)  # big batches: no verifier needed
         self._small = dnn.runner(self._judging, self._run)  # None: TensorFlow reads
 
     @classmethod
@@ -214,8 +215,14 @@ class Recognizer:
         )
 
     def predict(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
-        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities."""
-        return self._judgement(inputs)[:, :10]
+        """(N, 28, 28) float32 inputs in [0, 1] -> (N, 10) probabilities.
+
+        A few images go through the judging graph on OpenCV (see _judgement),
+        more through TensorFlow's graph of the digit model alone.
+        """
+        if self._small is not None and 0 < len(inputs) <= dnn.SMALL_BATCH:
+            return self._small(inputs)[:, :10]
+        return model_lib.predict(self.model, inputs, run=self._read)
 
     def _judgement(self, inputs: NDArray[np.float32]) -> NDArray[np.float32]:
         """(N, 28, 28) inputs -> (N, 11): probabilities, then wholeness.

@@ -186,16 +186,20 @@ def test_judged_readings_are_the_model_s_readings(recognizer, mnist):
 def test_a_clean_digit_costs_one_model_call(recognizer, monkeypatch, mode):
     """Segmentation's judge reads only doubtful places; its reading is reused.
 
-    One call runs both networks: the digit model and the verifier.
+    The judge's one call runs both networks, the digit model and the verifier;
+    mode single needs only the digit model.
     """
     calls = []
-    judgement = recognizer._judgement
 
-    def counted(inputs: np.ndarray) -> np.ndarray:
-        calls.append(len(inputs))
-        return judgement(inputs)
+    def counting(method):
+        def counted(inputs: np.ndarray) -> np.ndarray:
+            calls.append(len(inputs))
+            return method(inputs)
 
-    monkeypatch.setattr(recognizer, "_judgement", counted)
+        return counted
+
+    for name in ("_judgement", "predict"):
+        monkeypatch.setattr(recognizer, name, counting(getattr(recognizer, name)))
     picture, _ = drawn(4)
     assert recognizer.recognize(picture, mode=mode).digits == "4"
     assert calls == [1]
