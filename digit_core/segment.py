@@ -421,7 +421,10 @@ def halves(part: Segment, widely: bool = False) -> list[list[Segment]]:
     (a cut along a thick stroke leaves parts that overlap as one digit's
     pieces do: OVERLAP), neither a fragment hanging from the other; the judge
     chooses among them. `widely`: for a part known not to be one digit, more
-    cuts, across more ink, into parts that may overlap (a 4 tucked under a 7).
+    cuts, across more ink, into parts that may overlap (a 4 tucked under a 7),
+    and paths falling up from the top as well, that leave parts standing
+    apart (a 1 drawn into the corner of a 4: every path falling down slips
+    into the 4's open triangle, which costs less ink than the corner).
     """
     mask = part.ink > INK
     height, width = mask.shape
@@ -433,7 +436,12 @@ def halves(part: Segment, widely: bool = False) -> list[list[Segment]]:
     many, cross = (MANY, MANY_CROSS) if widely else (CANDIDATES, CROSS)
     x, y = part.box[:2]
     found: dict[tuple[Box, Box], list[Segment]] = {}  # paths may cut alike
-    for path, crossed in _paths(mask, low, width - low, 2 * stroke, apart, many):
+    span = (low, width - low, 2 * stroke, apart, many)
+    paths = [(path, crossed, False) for path, crossed in _paths(mask, *span)]
+    if widely:  # and the best path from each stretch of the top: falling up
+        flipped = _paths(mask[::-1], *span)
+        paths += [(path[::-1], crossed, True) for path, crossed in flipped]
+    for path, crossed, up in paths:
         if crossed > cross * stroke:
             continue
         left = np.arange(width) < path[:, None]
@@ -443,9 +451,18 @@ def halves(part: Segment, widely: bool = False) -> list[list[Segment]]:
             continue
         small, big = sorted((_as_group(a), _as_group(b)), key=lambda g: g.height)
         apart_enough = _overlap(small, big) < OVERLAP and not _is_fragment(small, big)
+        if up and not _stand_apart(small, big, stroke):
+            continue
         if widely or apart_enough:
             found.setdefault((a.box, b.box), [a, b])
     return list(found.values())
+
+
+def _stand_apart(small: _Group, big: _Group, stroke: float) -> bool:
+    """Whether two parts stand as a stroke drawn into its neighbour's corner
+    leaves them: sharing at most a stroke's width of columns, nearly as tall."""
+    shared = min(small.x1, big.x1) - max(small.x0, big.x0)
+    return shared <= stroke and small.height >= ONE_TALL * big.height
 
 
 def _joined(a: Segment, b: Segment, wide: float = JOIN_WIDE) -> Segment | None:

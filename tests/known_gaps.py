@@ -7,6 +7,5 @@ the run fails until its line is removed, so this list only ever shrinks.
 
 GAPS = {
     # segmentation: some touching digits are read as one, thin digits in pieces (issue #3, point 3)
-    "tests/test_segment.py::test_touching_digits_are_split_in_two[1-4-3px-more]": "3",
     "tests/test_segment.py::test_touching_digits_are_split_in_two[6-9-3px-more]": "3",
 }

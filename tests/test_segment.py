@@ -415,6 +415,24 @@ def test_touching_digits_are_split_in_two(judge, left, right, extra):
         assert abs(part.box[0] + part.box[2] / 2 - centre) < 0.3 * part.box[2] + 4
 
 
+def test_a_1_drawn_into_the_corner_of_a_4_is_cut_off_falling_up():
+    """Every path falling down slips into the 4's open triangle; one falling
+    up from between the 1 and the 4's slope cuts the 1 off, whole."""
+    one = template_ink(strokes.TEMPLATES[1][0])
+    four = template_ink(strokes.TEMPLATES[4][0])
+    touch = next(
+        o for o in range(1, one.shape[1]) if pieces(side_by_side(one, four, o)) == 1
+    )
+    part = segment_lib.trimmed(0, 0, side_by_side(one, four, touch + 3))
+    assert part is not None
+
+    def lefts(widely: bool) -> list[int]:
+        return [a.box[2] for a, _ in segment_lib.halves(part, widely=widely)]
+
+    assert all(w > 2 * one.shape[1] for w in lefts(widely=False))
+    assert any(abs(w - one.shape[1]) <= 2 for w in lefts(widely=True))
+
+
 @pytest.mark.parametrize("two", [584, 623])
 def test_a_2_with_a_long_tail_is_read_as_one_2(recognizer, usps, two):
     """USPS 2s whose flat tail geometry cuts from the body (the tail reads as a
