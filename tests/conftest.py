@@ -83,11 +83,11 @@ def recognizer(model_path):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the measured, not yet met requirements of tests/known_gaps.py."""
+    """Mark the measured limits of tests/known_gaps.py."""
     from known_gaps import GAPS
 
     for item in items:
-        point = GAPS.get(item.nodeid)
-        if point is not None:
-            reason = f"issue #3 point {point}: not met yet (tests/known_gaps.py)"
+        limit = GAPS.get(item.nodeid)
+        if limit is not None:
+            reason = f"known limit: {limit} (tests/known_gaps.py)"
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
